@@ -136,14 +136,23 @@ $(BUILD)/bench_%: $(BUILD)/obj/perf/bench_%.o $(BUILD)/libfhtools.a $(BUILD)/lib
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
-# libFuzzer targets: clang with ASan+UBSan, every library source compiled in.
-FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -DFH_FUZZ=1 $(INCS) \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+# libFuzzer targets: clang with ASan+UBSan. The library is instrumented once
+# (fuzzer-no-link) into libfh-fuzz.a and every target links against it.
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -DFH_FUZZ=1 $(INCS) $(FUZZ_SAN) \
 	$(shell pkg-config --cflags libdpdk yaml-0.1 zlib 2>/dev/null)
-$(BUILD)/fuzz/%: tests/%.c $(FUZZ_LIB_SRCS) $(TOOL_LIB_SRCS)
+FUZZ_OBJS := $(FUZZ_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o) $(TOOL_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
+$(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  FUZZCC  $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $^ -o $@ $(shell pkg-config --libs $(filter-out jemalloc,$(PKGS)) 2>/dev/null) -lpthread -lm
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(BUILD)/libfh-fuzz.a: $(FUZZ_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/fuzz/%: tests/%.c $(BUILD)/libfh-fuzz.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZLD  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ -o $@ $(shell pkg-config --libs $(filter-out jemalloc,$(PKGS)) 2>/dev/null) -lpthread -lm
 
 fuzz-build: deps-check $(FUZZERS)
 fuzz: fuzz-build
@@ -166,4 +175,4 @@ run: all
 clean:
 	rm -rf build build-san
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/fuzzobj -name '*.d' 2>/dev/null)
