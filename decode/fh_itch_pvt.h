@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/* fh_itch_pvt.h: inline internals of the ITCH 5.0 decoder (included by fh_itch.h only). */
+#ifndef FH_ITCH_PVT_H
+#define FH_ITCH_PVT_H
+
+/* Fixed length per type byte; 0 marks an unknown type. Defined in fh_itch.c. */
+extern const uint8_t fh_itch_len_table[256];
+
+/* 4-decimal ITCH price -> FH_PRICE_SCALE. */
+static inline int64_t fh_itch_px(const uint8_t *p)
+{
+	return (int64_t)fh_be32(p) * FH_PRICE_ITCH_MULT;
+}
+
+/* Copies n (<= 8) alpha bytes, turning trailing spaces into NULs. */
+static inline void fh_itch_alpha(char *dst, const uint8_t *src, unsigned n)
+{
+	unsigned k = n;
+	while (k > 0 && src[k - 1] == ' ')
+		k--;
+	for (unsigned i = 0; i < n; i++)
+		dst[i] = i < k ? (char)src[i] : 0;
+}
+
+/* The 32-byte header every event of one message shares. */
+static inline void fh_itch_hdr(const struct fh_itch_decoder *d, const uint8_t *msg,
+			       uint64_t seq, uint64_t recv_ts_ns, struct fh_event *ev,
+			       unsigned type)
+{
+	fh_event_init(ev, type);
+	ev->source_id = d->source_id;
+	ev->instrument = fh_be16(msg + 1);
+	ev->seq = seq;
+	ev->exch_ts_ns = d->day_base_ns + fh_be48(msg + 5);
+	ev->recv_ts_ns = recv_ts_ns;
+}
+
+/* Second part of a two-part message: same header, part 1. */
+static inline struct fh_event *fh_itch_part1(struct fh_event *out, uint8_t msg_type)
+{
+	out[1] = out[0];
+	__builtin_memset(&out[1].u, 0, sizeof(out[1].u));
+	out[1].u.ref.msg_type = msg_type;
+	out[1].u.ref.part = 1;
+	return &out[1];
+}
+
+/* Type-specific body; the length was checked by the caller. Returns the event count. */
+static inline int fh_itch_pvt_decode(const struct fh_itch_decoder *d, uint8_t t,
+				     const uint8_t *m, uint64_t seq, uint64_t recv_ts_ns,
+				     struct fh_event *out)
+{
+	struct fh_event *ev = out;
+
+	switch (t) {
+	case 'A':
+	case 'F':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_ORDER_ADD);
+		ev->u.add.order_ref = fh_be64(m + 11);
+		ev->u.add.side = m[19];
+		ev->u.add.qty = fh_be32(m + 20);
+		ev->u.add.price = fh_itch_px(m + 32);
+		if (t == 'F') {
+			ev->u.add.flags = FH_ORDER_F_MPID;
+			fh_itch_alpha(ev->u.add.mpid, m + 36, 4);
+		}
+		return 1;
+	case 'D':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_ORDER_DELETE);
+		ev->u.cancel.order_ref = fh_be64(m + 11);
+		return 1;
+	case 'U':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_ORDER_REPLACE);
+		ev->u.replace.orig_ref = fh_be64(m + 11);
+		ev->u.replace.new_ref = fh_be64(m + 19);
+		ev->u.replace.qty = fh_be32(m + 27);
+		ev->u.replace.price = fh_itch_px(m + 31);
+		return 1;
+	case 'E':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_ORDER_EXEC);
+		ev->u.exec.order_ref = fh_be64(m + 11);
+		ev->u.exec.qty = fh_be32(m + 19);
+		ev->u.exec.match_no = fh_be64(m + 23);
+		ev->u.exec.price = FH_PRICE_NONE;
+		ev->u.exec.printable = 1;
+		return 1;
+	case 'C':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_ORDER_EXEC);
+		ev->u.exec.order_ref = fh_be64(m + 11);
+		ev->u.exec.qty = fh_be32(m + 19);
+		ev->u.exec.match_no = fh_be64(m + 23);
+		ev->u.exec.printable = m[31] == 'Y';
+		ev->u.exec.with_price = 1;
+		ev->u.exec.price = fh_itch_px(m + 32);
+		return 1;
+	case 'X':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_ORDER_CANCEL);
+		ev->u.cancel.order_ref = fh_be64(m + 11);
+		ev->u.cancel.qty = fh_be32(m + 19);
+		return 1;
+	case 'P':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_TRADE);
+		ev->u.trade.side = m[19];
+		ev->u.trade.qty = fh_be32(m + 20);
+		ev->u.trade.price = fh_itch_px(m + 32);
+		ev->u.trade.match_no = fh_be64(m + 36);
+		ev->u.trade.kind = FH_TRADE_NON_CROSS;
+		return 1;
+	case 'Q':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_TRADE);
+		ev->u.trade.qty = fh_be64(m + 11);
+		ev->u.trade.price = fh_itch_px(m + 27);
+		ev->u.trade.match_no = fh_be64(m + 31);
+		ev->u.trade.cross_type = m[39];
+		ev->u.trade.kind = FH_TRADE_CROSS;
+		return 1;
+	case 'B':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_BROKEN_TRADE);
+		ev->u.broken.match_no = fh_be64(m + 11);
+		return 1;
+	case 'S':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_SYSTEM);
+		ev->u.system.code = (char)m[11];
+		return 1;
+	case 'R':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_INSTRUMENT);
+		fh_itch_alpha(ev->u.instr.symbol, m + 11, 8);
+		ev->u.instr.market_category = (char)m[19];
+		ev->u.instr.financial_status = (char)m[20];
+		ev->u.instr.round_lot = fh_be32(m + 21);
+		ev->u.instr.issue_class = (char)m[26];
+		fh_itch_alpha(ev->u.instr.issue_subtype, m + 27, 2);
+		ev->u.instr.authenticity = (char)m[29];
+		ev->u.instr.short_sale_threshold = (char)m[30];
+		ev->u.instr.ipo_flag = (char)m[31];
+		ev->u.instr.luld_tier = (char)m[32];
+		ev->u.instr.etp_flag = (char)m[33];
+		ev->u.instr.inverse = (char)m[38];
+		ev = fh_itch_part1(out, 'R');
+		ev->u.ref.c[0] = (char)m[25];          /* round lots only */
+		ev->u.ref.v[0] = fh_be32(m + 34);      /* ETP leverage factor */
+		return 2;
+	case 'H':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_TRADING_STATUS);
+		ev->u.status.msg_type = 'H';
+		ev->u.status.state = (char)m[19];
+		fh_itch_alpha(ev->u.status.reason, m + 21, 4);
+		ev->u.status.halted = m[19] != 'T';
+		return 1;
+	case 'h':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_TRADING_STATUS);
+		ev->u.status.msg_type = 'h';
+		ev->u.status.market_code = (char)m[19];
+		ev->u.status.state = (char)m[20];
+		ev->u.status.halted = m[20] == 'H' && m[19] == d->own_market;
+		return 1;
+	case 'Y':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_REFERENCE);
+		ev->u.ref.msg_type = 'Y';
+		ev->u.ref.c[0] = (char)m[19];          /* Reg SHO action */
+		return 1;
+	case 'L':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_REFERENCE);
+		ev->u.ref.msg_type = 'L';
+		fh_itch_alpha(ev->u.ref.c, m + 11, 4); /* MPID */
+		ev->u.ref.c[4] = (char)m[23];          /* primary market maker */
+		ev->u.ref.c[5] = (char)m[24];          /* market maker mode */
+		ev->u.ref.v[0] = m[25];                /* participant state */
+		return 1;
+	case 'V':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_REFERENCE);
+		ev->u.ref.msg_type = 'V';
+		ev->u.ref.v[0] = (int64_t)fh_be64(m + 11); /* 8-decimal levels */
+		ev->u.ref.v[1] = (int64_t)fh_be64(m + 19);
+		ev->u.ref.v[2] = (int64_t)fh_be64(m + 27);
+		return 1;
+	case 'W':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_REFERENCE);
+		ev->u.ref.msg_type = 'W';
+		ev->u.ref.c[0] = (char)m[11];          /* breached level */
+		return 1;
+	case 'K':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_REFERENCE);
+		ev->u.ref.msg_type = 'K';
+		ev->u.ref.c[0] = (char)m[23];          /* release qualifier */
+		ev->u.ref.v[0] = (int64_t)(d->day_base_ns + (uint64_t)fh_be32(m + 19) * 1000000000ull);
+		ev->u.ref.v[1] = fh_itch_px(m + 24);   /* IPO price */
+		return 1;
+	case 'J':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_REFERENCE);
+		ev->u.ref.msg_type = 'J';
+		ev->u.ref.v[0] = fh_itch_px(m + 19);   /* reference price */
+		ev->u.ref.v[1] = fh_itch_px(m + 23);   /* upper collar */
+		ev->u.ref.v[2] = fh_itch_px(m + 27);   /* lower collar */
+		ev = fh_itch_part1(out, 'J');
+		ev->u.ref.v[0] = fh_be32(m + 31);      /* extension */
+		return 2;
+	case 'N':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_REFERENCE);
+		ev->u.ref.msg_type = 'N';
+		ev->u.ref.c[0] = (char)m[19];          /* interest flag */
+		return 1;
+	case 'I':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_REFERENCE);
+		ev->u.ref.msg_type = 'I';
+		ev->u.ref.c[0] = (char)m[27];          /* imbalance direction */
+		ev->u.ref.c[1] = (char)m[48];          /* cross type */
+		ev->u.ref.c[2] = (char)m[49];          /* price variation indicator */
+		ev->u.ref.v[0] = (int64_t)fh_be64(m + 11); /* paired shares */
+		ev->u.ref.v[1] = (int64_t)fh_be64(m + 19); /* imbalance shares */
+		ev->u.ref.v[2] = fh_itch_px(m + 44);   /* current reference price */
+		ev = fh_itch_part1(out, 'I');
+		ev->u.ref.v[0] = fh_itch_px(m + 36);   /* far price */
+		ev->u.ref.v[1] = fh_itch_px(m + 40);   /* near price */
+		return 2;
+	case 'O':
+		fh_itch_hdr(d, m, seq, recv_ts_ns, ev, FH_EV_REFERENCE);
+		ev->u.ref.msg_type = 'O';
+		ev->u.ref.c[0] = (char)m[19];          /* open eligibility status */
+		ev->u.ref.v[0] = fh_itch_px(m + 20);   /* minimum allowable price */
+		ev->u.ref.v[1] = fh_itch_px(m + 24);   /* maximum allowable price */
+		ev->u.ref.v[2] = fh_itch_px(m + 28);   /* near execution price */
+		ev = fh_itch_part1(out, 'O');
+		ev->u.ref.v[0] = (int64_t)fh_be64(m + 32); /* near execution time */
+		ev->u.ref.v[1] = fh_itch_px(m + 40);   /* lower price range collar */
+		ev->u.ref.v[2] = fh_itch_px(m + 44);   /* upper price range collar */
+		return 2;
+	default:
+		/* Unreachable: the length table has no entry for other types. */
+		return 0;
+	}
+}
+
+#endif /* FH_ITCH_PVT_H */
