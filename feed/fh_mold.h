@@ -26,6 +26,9 @@
  *    on. A line whose own sequence goes backwards (seq < where that line
  *    already was) is a seq_regression: rejected and dead-lettered.
  *  - count 0xFFFF: FH_FEED_END_OF_SESSION once (first_seq = its seq).
+ *  - sequence 0 is not a MoldUDP64 sequence (they start at 1), but
+ *    anonymised captures zero it: such a packet is delivered as is with
+ *    seq 0, outside sequencing, and counted in `unsequenced`.
  * Not thread-safe: one session state per receiving thread.
  */
 
@@ -80,6 +83,7 @@ struct fh_mold {
 	uint64_t gap_msgs;     /* messages named by gap events */
 	uint64_t sessions;     /* session starts / changes */
 	uint64_t end_of_session;
+	uint64_t unsequenced;  /* packets with sequence 0, delivered outside sequencing */
 	uint64_t rejects[FH_ITCH_REJ__COUNT];
 };
 

@@ -8,7 +8,8 @@
  * byte of a frame and its captured length, get the UDP payload or a
  * reason. Nothing is read outside frame[0..len). Checks: every header fits,
  * IPv4 version 4 and IHL >= 5, IPv4 total length within the frame
- * (Ethernet padding after it is ignored), the IPv4 header checksum, no
+ * (Ethernet padding after it is ignored), the IPv4 header checksum (unless
+ * it is 0: not filled in, as TX offload and anonymised captures leave it), no
  * fragment (MF set or offset != 0: MoldUDP64 datagrams are never
  * fragmented on a sane network, and reassembly has no place on the hot
  * path), UDP length consistent with the IP length, and the UDP checksum
