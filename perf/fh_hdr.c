@@ -88,6 +88,8 @@ int fh_hdr_init(struct fh_hdr *h, size_t memsize, const struct fh_hdr_cfg *cfg)
 	h->bucket_count = lo.bucket_count;
 	h->counts_len = lo.counts_len;
 	h->sub_bucket_mask = lo.mask;
+	h->shift_base = 63 - lo.half_mag;
+	h->bucket_base = 63 - lo.half_mag - lo.unit_magnitude;
 	h->min = INT64_MAX;
 	return 0;
 }
@@ -123,10 +125,10 @@ void fh_hdr_reset(struct fh_hdr *h)
 	h->clamped = 0;
 }
 
-void fh_hdr_pvt_clamp(struct fh_hdr *h, int64_t *v)
+int64_t fh_hdr_pvt_clamp(struct fh_hdr *h, int64_t v)
 {
-	*v = *v < 0 ? 0 : h->highest;
 	h->clamped++;
+	return v < 0 ? 0 : h->highest;
 }
 
 int64_t fh_hdr_value_at_index(const struct fh_hdr *h, int32_t idx)

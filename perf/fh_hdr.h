@@ -30,6 +30,7 @@
  * last bucket).
  */
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,16 +58,20 @@ struct fh_hdr {
 	int32_t sub_bucket_count;
 	int32_t bucket_count;
 	int32_t counts_len;
-	int32_t pad0;
+	int32_t shift_base;  /* 63 - sub_bucket_half_count_magnitude */
+	int32_t bucket_base; /* shift_base - unit_magnitude */
 	int64_t sub_bucket_mask;
 	/* written by the recording thread */
+	/* Fields the record path writes alternate with ones it does not, so that
+	 * the compiler keeps them scalar (pairing them in vector registers
+	 * costs more than it saves). */
 	int64_t total;    /* values recorded */
-	int64_t sum;      /* sum of recorded values (after clamping) */
-	int64_t min;      /* smallest recorded value, INT64_MAX when empty */
-	int64_t max;      /* largest recorded value, 0 when empty */
 	int64_t clamped;  /* values outside [0, highest] recorded as the bound */
+	int64_t sum;      /* sum of recorded values (after clamping) */
 	uint64_t start_ns; /* interval start (wall ns), for interval logs */
+	int64_t min;      /* smallest recorded value, INT64_MAX when empty */
 	uint64_t end_ns;   /* interval end (wall ns) */
+	int64_t max;      /* largest recorded value, 0 when empty */
 	int64_t counts[] FH_CACHE_ALIGNED;
 };
 
@@ -136,27 +141,32 @@ int fh_hdr_percentiles_print(const struct fh_hdr *h, FILE *f, int ticks_per_half
 
 static inline int32_t fh_hdr_pvt_index(const struct fh_hdr *h, int64_t v)
 {
-	/* The bucket is the power of two above v (at least the first bucket's
-	 * span); the sub-bucket is v's top bits within it. */
-	int32_t pow2ceil = 64 - __builtin_clzll((uint64_t)v | (uint64_t)h->sub_bucket_mask);
-	int32_t bucket = pow2ceil - h->unit_magnitude - (h->sub_bucket_half_count_magnitude + 1);
-	int32_t sub = (int32_t)(v >> (bucket + h->unit_magnitude));
-	return ((bucket + 1) << h->sub_bucket_half_count_magnitude) + (sub - h->sub_bucket_half_count);
+	/* The bucket is set by the power of two above v (at least the first
+	 * bucket's span); the sub-bucket is v's top bits within it. With
+	 * lz = clz(v | mask): shift = 63 - half_mag - lz, bucket = shift - unit,
+	 * index = (bucket + 1) * half_count + (v >> shift) - half_count. */
+	int32_t lz = __builtin_clzll((uint64_t)v | (uint64_t)h->sub_bucket_mask);
+	int32_t shift = h->shift_base - lz;
+	return ((h->bucket_base - lz) << h->sub_bucket_half_count_magnitude) + (int32_t)(v >> shift);
 }
 
-void fh_hdr_pvt_clamp(struct fh_hdr *h, int64_t *v) FH_COLD;
+int64_t fh_hdr_pvt_clamp(struct fh_hdr *h, int64_t v) FH_COLD;
 
 /* Records n occurrences of v. Values < 0 are recorded as 0 and values above
  * highest as highest, counted in h->clamped. One writer at a time. */
 static inline void fh_hdr_record_n(struct fh_hdr *h, int64_t v, int64_t n)
 {
 	if (fh_unlikely((uint64_t)v > (uint64_t)h->highest))
-		fh_hdr_pvt_clamp(h, &v);
-	h->counts[fh_hdr_pvt_index(h, v)] += n;
-	h->total += n;
-	h->sum += v * n;
-	h->min = v < h->min ? v : h->min;
-	h->max = v > h->max ? v : h->max;
+		v = fh_hdr_pvt_clamp(h, v);
+	/* Read everything before the first store: the counts are int64 too, so
+	 * the compiler could not otherwise keep the fields in registers. */
+	int32_t idx = fh_hdr_pvt_index(h, v);
+	int64_t total = h->total, sum = h->sum, mn = h->min, mx = h->max;
+	h->counts[idx] += n;
+	h->total = total + n;
+	h->sum = sum + v * n;
+	h->min = v < mn ? v : mn;
+	h->max = v > mx ? v : mx;
 }
 
 static inline void fh_hdr_record(struct fh_hdr *h, int64_t v)
