@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/* fh_fix_pvt.h: inline internals of the FIX decoder (byte sum, SOH scan, number parsing). */
+#ifndef FH_FIX_PVT_H
+#define FH_FIX_PVT_H
+
+#include <stdint.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
+#include "fh_common.h"
+
+/* Byte sum of p[0..n) (CheckSum is this modulo 256). */
+static inline uint32_t fh_fix_pvt_sum(const uint8_t *p, size_t n)
+{
+	uint64_t s = 0;
+#if defined(__AVX2__)
+	__m256i acc = _mm256_setzero_si256();
+	const __m256i z = _mm256_setzero_si256();
+	while (n >= 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
+		acc = _mm256_add_epi64(acc, _mm256_sad_epu8(v, z));
+		p += 32;
+		n -= 32;
+	}
+	__m128i a = _mm_add_epi64(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+	if (n >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		a = _mm_add_epi64(a, _mm_sad_epu8(v, _mm_setzero_si128()));
+		p += 16;
+		n -= 16;
+	}
+	s = (uint64_t)_mm_cvtsi128_si64(a) + (uint64_t)_mm_extract_epi64(a, 1);
+#elif defined(__SSE2__)
+	__m128i a = _mm_setzero_si128();
+	while (n >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		a = _mm_add_epi64(a, _mm_sad_epu8(v, _mm_setzero_si128()));
+		p += 16;
+		n -= 16;
+	}
+	s = (uint64_t)_mm_cvtsi128_si64(a) + (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(a, a));
+#endif
+	if (n >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		/* Horizontal byte add: pairs, quads, then the top byte lane. */
+		w = (w & 0x00ff00ff00ff00ffull) + ((w >> 8) & 0x00ff00ff00ff00ffull);
+		w = (w & 0x0000ffff0000ffffull) + ((w >> 16) & 0x0000ffff0000ffffull);
+		s += (w & 0xffffffffull) + (w >> 32);
+		p += 8;
+		n -= 8;
+	}
+	while (n--)
+		s += *p++;
+	return (uint32_t)s;
+}
+
+/*
+ * First SOH at or after p. The caller guarantees an SOH exists before the
+ * end of the buffer and that 8-byte reads from any p before it stay in the
+ * buffer (the decoder checks the 7-byte trailer "10=nnn<SOH>" first).
+ */
+static inline const uint8_t *fh_fix_pvt_soh(const uint8_t *p)
+{
+	for (;;) {
+		uint64_t w, x, t;
+		memcpy(&w, p, 8);
+		x = w ^ 0x0101010101010101ull;
+		/* Exact for the lowest zero byte of x (the classic haszero). */
+		t = (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
+		if (t)
+			return p + (__builtin_ctzll(t) >> 3);
+		p += 8;
+	}
+}
+
+/* Unsigned decimal of 1..19 digits. Returns false on syntax or overflow. */
+static inline bool fh_fix_pvt_u64(const char *p, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (len == 0 || len > 19)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned c = (unsigned)(uint8_t)p[i] - '0';
+		if (c > 9)
+			return false;
+		v = v * 10 + c;
+	}
+	*out = v;
+	return true;
+}
+
+static const int64_t fh_fix_pvt_pow10[19] = {
+	1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL, 10000000LL,
+	100000000LL, 1000000000LL, 10000000000LL, 100000000000LL,
+	1000000000000LL, 10000000000000LL, 100000000000000LL,
+	1000000000000000LL, 10000000000000000LL, 100000000000000000LL,
+	1000000000000000000LL,
+};
+
+/*
+ * FIX float -> fixed point with `dec` (<= 8) places, exactly. Returns 0,
+ * 1 (a non-zero digit beyond `dec` places) or 2 (syntax or overflow).
+ * Leading zeros and trailing fractional zeros do not count towards the
+ * 19 significant digits a uint64 holds without overflow.
+ */
+static inline int fh_fix_pvt_decimal(const char *p, size_t len, unsigned dec, int64_t *out)
+{
+	const char *e = p + len;
+	bool neg = false, any = false;
+	uint64_t v = 0;
+	unsigned sig = 0, frac = 0;
+
+	if (p < e && *p == '-') {
+		neg = true;
+		p++;
+	}
+	for (; p < e; p++) {
+		unsigned c = (unsigned)(uint8_t)*p - '0';
+		if (c > 9)
+			break;
+		any = true;
+		if (v == 0 && c == 0)
+			continue;
+		if (++sig > 19)
+			return 2;
+		v = v * 10 + c;
+	}
+	if (p < e) {
+		if (*p != '.')
+			return 2;
+		p++;
+		const char *fs = p;
+		for (; p < e; p++) {
+			unsigned c = (unsigned)(uint8_t)*p - '0';
+			if (c > 9)
+				return 2;
+			any = true;
+			if (frac >= dec) {
+				if (c != 0)
+					return 1;
+				continue;
+			}
+			frac++;
+			if (v == 0 && c == 0)
+				continue;
+			if (++sig > 19)
+				return 2;
+			v = v * 10 + c;
+		}
+		(void)fs;
+	}
+	if (!any)
+		return 2;
+	uint64_t r;
+	if (__builtin_mul_overflow(v, (uint64_t)fh_fix_pvt_pow10[dec - frac], &r) ||
+	    r > (uint64_t)INT64_MAX)
+		return 2;
+	*out = neg ? -(int64_t)r : (int64_t)r;
+	return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
+static inline int64_t fh_fix_pvt_days(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static inline bool fh_fix_pvt_2d(const char *p, unsigned *v)
+{
+	unsigned a = (unsigned)(uint8_t)p[0] - '0', b = (unsigned)(uint8_t)p[1] - '0';
+	if (a > 9 || b > 9)
+		return false;
+	*v = a * 10 + b;
+	return true;
+}
+
+/* "HH:MM:SS[.f{1,9}]" -> ns since midnight. */
+static inline bool fh_fix_pvt_time(const char *p, size_t len, uint64_t *ns)
+{
+	unsigned h, m, s;
+
+	if (len < 8 || p[2] != ':' || p[5] != ':' || !fh_fix_pvt_2d(p, &h) ||
+	    !fh_fix_pvt_2d(p + 3, &m) || !fh_fix_pvt_2d(p + 6, &s) || h > 23 || m > 59 || s > 60)
+		return false;
+	uint64_t frac = 0;
+	if (len > 8) {
+		size_t n = len - 9;
+		if (p[8] != '.' || n == 0 || n > 9)
+			return false;
+		for (size_t i = 0; i < n; i++) {
+			unsigned c = (unsigned)(uint8_t)p[9 + i] - '0';
+			if (c > 9)
+				return false;
+			frac = frac * 10 + c;
+		}
+		frac *= (uint64_t)fh_fix_pvt_pow10[9 - n];
+	}
+	*ns = ((uint64_t)h * 3600 + m * 60 + s) * 1000000000ull + frac;
+	return true;
+}
+
+/* "YYYYMMDD" -> days since the epoch. */
+static inline bool fh_fix_pvt_date(const char *p, int64_t *days)
+{
+	unsigned y1, y2, mo, d;
+
+	if (!fh_fix_pvt_2d(p, &y1) || !fh_fix_pvt_2d(p + 2, &y2) || !fh_fix_pvt_2d(p + 4, &mo) ||
+	    !fh_fix_pvt_2d(p + 6, &d) || mo < 1 || mo > 12 || d < 1 || d > 31)
+		return false;
+	*days = fh_fix_pvt_days((int64_t)(y1 * 100 + y2), mo, d);
+	return true;
+}
+
+#endif /* FH_FIX_PVT_H */
