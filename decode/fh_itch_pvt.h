@@ -39,6 +39,7 @@ static inline void fh_itch_hdr(const struct fh_itch_decoder *d, const uint8_t *m
 static inline struct fh_event *fh_itch_part1(struct fh_event *out, uint8_t msg_type)
 {
 	out[1] = out[0];
+	out[1].type = FH_EV_REFERENCE;
 	__builtin_memset(&out[1].u, 0, sizeof(out[1].u));
 	out[1].u.ref.msg_type = msg_type;
 	out[1].u.ref.part = 1;
