@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* fh_pubcheck.h: reader-side checks shared by fh-sub, fh-pubtest and the publish benchmarks. */
+#ifndef FH_PUBCHECK_H
+#define FH_PUBCHECK_H
+
+/*
+ * - Order check: every source's seq must go up by exactly one between two
+ *   events the reader returned, unless a lap was reported in between (then
+ *   the next seq of every source is accepted); the ring positions must be
+ *   contiguous except for exactly the reported lost count.
+ * - L2 books rebuilt from FH_EV_L2_UPDATE (by price), reset by
+ *   FH_EV_BOOK_SNAPSHOT; a reader started late ignores a book's updates
+ *   until its first snapshot (require_snapshot).
+ * - A latency histogram in ns (1 ns buckets to 64 us, then a max).
+ * Single-threaded; allocation only in create/learn (cold).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fh_event.h"
+
+#define FH_PC_LEVELS 64
+#define FH_PC_HIST 65536
+
+struct fh_pc_level {
+	int64_t price;
+	uint64_t qty;
+	uint32_t orders;
+};
+
+struct fh_pc_book {
+	uint64_t key; /* source << 32 | instrument, +1; 0 = free slot */
+	bool synced;
+	unsigned n[2]; /* [0] bids, [1] asks */
+	struct fh_pc_level lv[2][FH_PC_LEVELS];
+};
+
+struct fh_pubcheck {
+	/* order */
+	uint64_t *next_seq; /* per source: expected seq, 0 = any */
+	uint64_t next_pos;
+	bool have_pos;
+	uint64_t events, lost, laps, order_errors, pos_errors;
+	/* books */
+	bool require_snapshot;
+	struct fh_pc_book *books;
+	unsigned nbooks; /* power of two */
+	uint64_t book_errors; /* level table full, unknown level deleted, ... */
+	uint64_t snapshots;
+	/* latency */
+	uint64_t *hist;
+	uint64_t lat_n, lat_over, lat_max;
+	/* symbols for JSON / keys */
+	char (*sym)[17]; /* by instrument id below FH_PC_SYMS */
+};
+#define FH_PC_SYMS 65536
+
+int fh_pubcheck_init(struct fh_pubcheck *c, unsigned nbooks, bool require_snapshot);
+void fh_pubcheck_free(struct fh_pubcheck *c);
+
+/* A position the reader returned (pos from struct fh_sub_msg). */
+void fh_pubcheck_event(struct fh_pubcheck *c, uint64_t pos, const struct fh_event *ev);
+void fh_pubcheck_lapped(struct fh_pubcheck *c, uint64_t lost);
+void fh_pubcheck_latency(struct fh_pubcheck *c, uint64_t ns);
+uint64_t fh_pubcheck_percentile(const struct fh_pubcheck *c, double p);
+
+/* Symbol of an instrument if seen (FH_EV_INSTRUMENT), else NULL. */
+const char *fh_pubcheck_symbol(const struct fh_pubcheck *c, uint32_t instrument);
+
+/* Writes the synced books, sorted, one level a line:
+ * "source instrument side price qty orders". Returns 0 or -errno. */
+int fh_pubcheck_dump_books(const struct fh_pubcheck *c, const char *path);
+
+/* Book maintenance shared with the driver (which owns the true books). */
+struct fh_pc_book *fh_pubcheck_book(struct fh_pubcheck *c, uint16_t source, uint32_t instrument,
+				    bool create);
+void fh_pubcheck_apply_l2(struct fh_pubcheck *c, struct fh_pc_book *b, const struct fh_ev_l2 *l2);
+
+#endif /* FH_PUBCHECK_H */
