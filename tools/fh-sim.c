@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: MIT */
+/* fh-sim: deterministic Nasdaq TotalView-ITCH 5.0 exchange simulator writing day files and MoldUDP64 pcaps. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fh_sim.h"
+
+static void usage(FILE *o)
+{
+	fputs("usage: fh-sim --seed S --messages N [--symbols K] [--itch FILE] [--pcap FILE] [options]\n"
+	      "\n"
+	      "Generates one deterministic TotalView-ITCH 5.0 trading day (same options, same bytes).\n"
+	      "\n"
+	      "Session:\n"
+	      "  --seed S            random seed (default 1)\n"
+	      "  --messages N        ITCH messages in the session, all types (default 1000000; k/M suffixes)\n"
+	      "  --symbols K         instruments in the stock directory (default 8700)\n"
+	      "  --peak-live N       live orders targeted at the peak (default messages/60)\n"
+	      "  --zipf S            activity skew exponent (default 1.0)\n"
+	      "  --anomalies N       inject N anomalies on active instruments (needs --truth)\n"
+	      "  --truth FILE        write `<kind> <locate> <symbol> <start_ns> <end_ns>` per anomaly\n"
+	      "  --stats             print counts, peak live orders and generation speed to stderr\n"
+	      "Outputs:\n"
+	      "  --itch FILE         Nasdaq day file (2-byte big-endian length before each message)\n"
+	      "  --pcap FILE         nanosecond pcap of MoldUDP64 in UDP/IPv4/Ethernet\n"
+	      "pcap options:\n"
+	      "  --session NAME      MoldUDP64 session, up to 10 characters (default FHSIM00001)\n"
+	      "  --first-seq N       sequence number of the first message (default 1)\n"
+	      "  --group IP[:PORT]   line A multicast group (default 233.54.12.111:26477)\n"
+	      "  --group-b IP[:PORT] add a line B: the same packets to a second group (default port 26478)\n"
+	      "  --src IP[:PORT]     source address (default 10.0.0.1:50000)\n"
+	      "  --max-payload N     UDP payload cap incl. the 20-byte header (default 1400)\n"
+	      "  --bundle-us N       close a packet once a message is N us after its first (default 1000; 0: fill)\n"
+	      "  --heartbeat-ms N    heartbeat after N ms without data (default 1000; 0: none)\n"
+	      "  --no-end            no end-of-session packet\n"
+	      "  --pps N             pace packets evenly at N per second instead of ITCH times\n"
+	      "  --date YYYY-MM-DD   session day for capture times (default 2019-12-30)\n"
+	      "Impairments (line A unless --impair-lines):\n"
+	      "  --gap FIRST-LAST[:A|B|AB]  drop exactly these sequence numbers (repeatable, default line A)\n"
+	      "  --drop-pct P        drop P %% of data packets at random\n"
+	      "  --reorder-pct P     swap P %% of data packets with the next one\n"
+	      "  --corrupt-pct P     corrupt P %% of data packets (alternately an overrunning block\n"
+	      "                      length and a truncated datagram; UDP/IP checksums stay valid)\n"
+	      "  --impair-lines L    A, B or AB: lines the random impairments apply to\n"
+	      "  --impair-seed N     seed of the impairment choices (default 7)\n",
+	      o);
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		v *= 1000ULL, end++;
+	else if (*end == 'M')
+		v *= 1000000ULL, end++;
+	else if (*end == 'G')
+		v *= 1000000000ULL, end++;
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_double(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	*out = strtod(s, &end);
+	return errno || end == s || *end ? -1 : 0;
+}
+
+static int parse_ip(const char *s, uint32_t *ip, uint16_t *port)
+{
+	unsigned a, b, c, d, p;
+	char tail;
+	int n = sscanf(s, "%u.%u.%u.%u:%u%c", &a, &b, &c, &d, &p, &tail);
+	if (n < 4 || a > 255 || b > 255 || c > 255 || d > 255)
+		return -1;
+	if (n == 4 && strchr(s, ':'))
+		return -1;
+	if (n == 5) {
+		if (p == 0 || p > 65535 || !port)
+			return -1;
+		*port = (uint16_t)p;
+	}
+	if (n == 6)
+		return -1;
+	*ip = a << 24 | b << 16 | c << 8 | d;
+	return 0;
+}
+
+static int parse_lines(const char *s, uint8_t *out)
+{
+	if (!strcmp(s, "A"))
+		*out = FH_SIM_LINE_A;
+	else if (!strcmp(s, "B"))
+		*out = FH_SIM_LINE_B;
+	else if (!strcmp(s, "AB") || !strcmp(s, "BA"))
+		*out = FH_SIM_LINE_A | FH_SIM_LINE_B;
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_gap(const char *s, struct fh_sim_gap *g)
+{
+	unsigned long long a, b;
+	char lines[4] = "A";
+	int n = sscanf(s, "%llu-%llu:%3s", &a, &b, lines);
+	if (n < 2 || a == 0 || a > b)
+		return -1;
+	g->first = a;
+	g->last = b;
+	return parse_lines(lines, &g->lines);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void print_stats(const struct fh_sim_stats *st, double secs)
+{
+	fprintf(stderr, "messages %" PRIu64 "\nbytes %" PRIu64 "\n", st->messages, st->bytes);
+	for (int t = 'A'; t < 128; t++)
+		if (st->by_type[t])
+			fprintf(stderr, "type %c %" PRIu64 " %.3f%%\n", t, st->by_type[t],
+				100.0 * (double)st->by_type[t] / (double)st->messages);
+	unsigned long long pt = st->peak_live_ts_ns;
+	fprintf(stderr, "live_orders_end %" PRIu64 "\npeak_live_orders %" PRIu64 " at %02llu:%02llu:%02llu.%09llu\n",
+		st->live_orders, st->peak_live_orders, pt / 3600000000000ULL, pt / 60000000000ULL % 60,
+		pt / 1000000000ULL % 60, pt % 1000000000ULL);
+	fprintf(stderr, "orders_added %" PRIu64 "\nbook_full %" PRIu64 "\n", st->orders_added, st->book_full);
+	if (secs > 0)
+		fprintf(stderr, "generation %.3f s, %.2f M msg/s\n", secs, (double)st->messages / secs / 1e6);
+}
+
+int main(int argc, char **argv)
+{
+	struct fh_sim_cfg cfg = fh_sim_cfg_default();
+	struct fh_sim_pcap_cfg pc;
+	const char *itch = NULL, *pcap = NULL, *truth = NULL;
+	bool stats = false;
+	uint64_t v;
+	double d;
+
+	fh_sim_pcap_cfg_default(&pc);
+	for (int i = 1; i < argc; i++) {
+		const char *o = argv[i];
+		const char *a = i + 1 < argc ? argv[i + 1] : NULL;
+		bool arg = true;
+#define NEED() do { if (!a) { fprintf(stderr, "fh-sim: %s needs a value\n", o); return 2; } } while (0)
+#define BAD() do { fprintf(stderr, "fh-sim: bad value for %s: %s\n", o, a); return 2; } while (0)
+		if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(o, "--stats")) {
+			stats = true;
+			arg = false;
+		} else if (!strcmp(o, "--no-end")) {
+			pc.end_of_session = false;
+			arg = false;
+		} else if (!strcmp(o, "--seed")) {
+			NEED();
+			if (parse_u64(a, &cfg.seed))
+				BAD();
+		} else if (!strcmp(o, "--messages")) {
+			NEED();
+			if (parse_u64(a, &cfg.messages))
+				BAD();
+		} else if (!strcmp(o, "--symbols")) {
+			NEED();
+			if (parse_u64(a, &v) || v < 1 || v > FH_SIM_MAX_SYMBOLS)
+				BAD();
+			cfg.symbols = (uint32_t)v;
+		} else if (!strcmp(o, "--peak-live")) {
+			NEED();
+			if (parse_u64(a, &v) || v > 200000000)
+				BAD();
+			cfg.peak_live = (uint32_t)v;
+		} else if (!strcmp(o, "--zipf")) {
+			NEED();
+			if (parse_double(a, &cfg.zipf_s))
+				BAD();
+		} else if (!strcmp(o, "--anomalies")) {
+			NEED();
+			if (parse_u64(a, &v) || v > 1000)
+				BAD();
+			cfg.anomalies = (uint32_t)v;
+		} else if (!strcmp(o, "--truth")) {
+			NEED();
+			truth = a;
+		} else if (!strcmp(o, "--itch")) {
+			NEED();
+			itch = a;
+		} else if (!strcmp(o, "--pcap")) {
+			NEED();
+			pcap = a;
+		} else if (!strcmp(o, "--session")) {
+			NEED();
+			size_t n = strlen(a);
+			if (n == 0 || n > 10)
+				BAD();
+			memset(pc.session, ' ', 10);
+			memcpy(pc.session, a, n);
+		} else if (!strcmp(o, "--first-seq")) {
+			NEED();
+			if (parse_u64(a, &pc.first_seq) || !pc.first_seq)
+				BAD();
+		} else if (!strcmp(o, "--group")) {
+			NEED();
+			if (parse_ip(a, &pc.group_a, &pc.port_a))
+				BAD();
+		} else if (!strcmp(o, "--group-b")) {
+			NEED();
+			if (parse_ip(a, &pc.group_b, &pc.port_b) || !pc.group_b)
+				BAD();
+		} else if (!strcmp(o, "--src")) {
+			NEED();
+			if (parse_ip(a, &pc.src_ip, &pc.src_port))
+				BAD();
+		} else if (!strcmp(o, "--max-payload")) {
+			NEED();
+			if (parse_u64(a, &v) || v < 64 || v > 8972)
+				BAD();
+			pc.max_payload = (uint16_t)v;
+		} else if (!strcmp(o, "--bundle-us")) {
+			NEED();
+			if (parse_u64(a, &v))
+				BAD();
+			pc.bundle_ns = v * 1000;
+		} else if (!strcmp(o, "--heartbeat-ms")) {
+			NEED();
+			if (parse_u64(a, &v))
+				BAD();
+			pc.heartbeat_ns = v * 1000000;
+		} else if (!strcmp(o, "--pps")) {
+			NEED();
+			if (parse_u64(a, &pc.pps))
+				BAD();
+		} else if (!strcmp(o, "--date")) {
+			NEED();
+			struct tm tm = { 0 };
+			char *e = strptime(a, "%Y-%m-%d", &tm);
+			if (!e || *e)
+				BAD();
+			pc.epoch_ns = (uint64_t)timegm(&tm) * 1000000000ULL;
+		} else if (!strcmp(o, "--gap")) {
+			NEED();
+			if (pc.n_gaps == FH_SIM_MAX_GAPS || parse_gap(a, &pc.gaps[pc.n_gaps]))
+				BAD();
+			pc.n_gaps++;
+		} else if (!strcmp(o, "--drop-pct")) {
+			NEED();
+			if (parse_double(a, &d) || d < 0 || d > 100)
+				BAD();
+			pc.drop_pct = d;
+		} else if (!strcmp(o, "--reorder-pct")) {
+			NEED();
+			if (parse_double(a, &d) || d < 0 || d > 100)
+				BAD();
+			pc.reorder_pct = d;
+		} else if (!strcmp(o, "--corrupt-pct")) {
+			NEED();
+			if (parse_double(a, &d) || d < 0 || d > 100)
+				BAD();
+			pc.corrupt_pct = d;
+		} else if (!strcmp(o, "--impair-lines")) {
+			NEED();
+			if (parse_lines(a, &pc.impair_lines))
+				BAD();
+		} else if (!strcmp(o, "--impair-seed")) {
+			NEED();
+			if (parse_u64(a, &pc.impair_seed))
+				BAD();
+		} else {
+			fprintf(stderr, "fh-sim: unknown option %s (see --help)\n", o);
+			return 2;
+		}
+		if (arg)
+			i++;
+	}
+	if (cfg.anomalies && !truth) {
+		fprintf(stderr, "fh-sim: --anomalies needs --truth FILE\n");
+		return 2;
+	}
+	if (!itch && !pcap && !truth && !stats) {
+		usage(stderr);
+		return 2;
+	}
+
+	/* each output is its own pass over the same deterministic session */
+	int passes = 0;
+	for (int out = 0; out < 3; out++) {
+		const char *path = out == 0 ? itch : out == 1 ? pcap : NULL;
+		if (out < 2 && !path)
+			continue;
+		if (out == 2 && passes)
+			break; /* stats and truth come from the last pass */
+		struct fh_sim *s = fh_sim_create(&cfg);
+		if (!s) {
+			fprintf(stderr, "fh-sim: %s\n", errno == EINVAL
+					? "invalid configuration (messages >= 1000 and >= ~6 per symbol, symbols <= 65000)"
+					: strerror(errno));
+			return 1;
+		}
+		double t0 = now_s();
+		int rc = 0;
+		struct fh_sim_pcap_stats ps;
+		FILE *f = path ? fopen(path, "wb") : NULL;
+		if (path && !f) {
+			fprintf(stderr, "fh-sim: %s: %s\n", path, strerror(errno));
+			fh_sim_destroy(s);
+			return 1;
+		}
+		if (out == 0) {
+			rc = fh_sim_write_itch(s, f);
+		} else if (out == 1) {
+			rc = fh_sim_write_pcap(s, &pc, f, &ps);
+		} else {
+			uint8_t m[FH_SIM_MSG_MAX];
+			while ((rc = fh_sim_next(s, m, sizeof(m))) > 0)
+				;
+		}
+		if (f && fclose(f) && !rc)
+			rc = -errno;
+		double secs = now_s() - t0;
+		if (rc < 0) {
+			fprintf(stderr, "fh-sim: %s: %s\n", path ? path : "generation", strerror(-rc));
+			fh_sim_destroy(s);
+			return 1;
+		}
+		passes++;
+		bool last = (out == 1) || (out == 0 && !pcap) || out == 2;
+		if (stats && out == 1)
+			fprintf(stderr,
+				"pcap records %" PRIu64 " data_packets %" PRIu64 " heartbeats %" PRIu64
+				" end %" PRIu64 " seq %" PRIu64 "-%" PRIu64 "\n"
+				"pcap lineA dropped %" PRIu64 " (%" PRIu64 " msgs) reordered %" PRIu64
+				" bad_len %" PRIu64 " truncated %" PRIu64 "\n"
+				"pcap lineB dropped %" PRIu64 " (%" PRIu64 " msgs) reordered %" PRIu64
+				" bad_len %" PRIu64 " truncated %" PRIu64 "\n",
+				ps.packets, ps.data_packets, ps.heartbeats, ps.end_packets, ps.first_seq,
+				ps.next_seq - 1, ps.dropped[0], ps.dropped_msgs[0], ps.reordered[0], ps.bad_len[0],
+				ps.truncated[0], ps.dropped[1], ps.dropped_msgs[1], ps.reordered[1], ps.bad_len[1],
+				ps.truncated[1]);
+		if (last) {
+			if (stats) {
+				struct fh_sim_stats st;
+				fh_sim_get_stats(s, &st);
+				print_stats(&st, secs);
+			}
+			if (truth) {
+				FILE *tf = fopen(truth, "w");
+				if (!tf || fh_sim_write_truth(s, tf) || fclose(tf)) {
+					fprintf(stderr, "fh-sim: %s: %s\n", truth, strerror(errno));
+					fh_sim_destroy(s);
+					return 1;
+				}
+			}
+		}
+		fh_sim_destroy(s);
+	}
+	return 0;
+}
