@@ -13,7 +13,9 @@
 #include "ref_book.h"
 
 #if defined(FH_SANITIZE)
-#include <sanitizer/allocator_interface.h>
+/* from <sanitizer/allocator_interface.h> (not shipped with every compiler) */
+int __sanitizer_install_malloc_and_free_hooks(void (*m)(const volatile void *, size_t),
+					      void (*f)(const volatile void *));
 #elif __has_include(<jemalloc/jemalloc.h>)
 #include <jemalloc/jemalloc.h>
 #define HAVE_JEMALLOC 1
