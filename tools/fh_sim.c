@@ -643,23 +643,23 @@ static void update_thresholds(struct fh_sim *s)
 		shape = 0.5;
 	double target = (double)s->peak_target * shape;
 	double live = (double)s->st.live_orders;
-	double c = 0.25 * (target - live) / (target > 1 ? target : 1);
+	double c = 0.5 * (target - live) / (target > 1 ? target : 1);
 	if (c > 0.06)
 		c = 0.06;
 	if (c < -0.06)
 		c = -0.06;
-	double add = 0.44 + c, del = 0.43 - c;
+	double add = 0.438 + c, del = 0.446 - c;
 	double acc = add;
 	s->thr_add = P16(acc);
 	acc += del;
 	s->thr_del = P16(acc);
 	acc += 0.07;
 	s->thr_rep = P16(acc);
-	acc += 0.028;
+	acc += 0.022; /* sweeps add ~0.6 % more E at the same nanosecond */
 	s->thr_e = P16(acc);
 	acc += 0.002;
 	s->thr_c = P16(acc);
-	acc += 0.02;
+	acc += 0.012;
 	s->thr_x = P16(acc); /* the rest, 1 %, are non-displayed prints */
 }
 
