@@ -342,7 +342,7 @@ static void dispatch(struct fh_http *s, struct conn *c, char *method, char *targ
 static void handle_request(struct fh_http *s, struct conn *c, size_t end)
 {
 	char *line = c->req;
-	char *eol = memchr(line, '\r', end);
+	char *eol = memchr(line, '\r', end + 2);
 	if (!eol) {
 		c->close_after = true;
 		set_error(c, 400, NULL);
@@ -355,7 +355,8 @@ static void handle_request(struct fh_http *s, struct conn *c, size_t end)
 	bool http10 = sp2 && strcmp(sp2 + 1, "HTTP/1.0") == 0;
 	bool ka_header = false, close_header = false;
 	for (char *h = eol + 2; h < c->req + end;) {
-		char *e = memchr(h, '\r', (size_t)(c->req + end - h));
+		/* The last header's CR is the one at `end`. */
+		char *e = memchr(h, '\r', (size_t)(c->req + end + 1 - h));
 		if (!e)
 			break;
 		if ((size_t)(e - h) > 11 && strncasecmp(h, "Connection:", 11) == 0) {
