@@ -311,7 +311,7 @@ static void usage(void)
 		"        --kafka [--brokers B] --prefix P --json FAM[,FAM] --policy drop|spill --spill FILE\n"
 		"        --kqueue N --linger-ms M --outage-at N --outage-ms M --flush-ms M\n"
 		"        --stats FILE --books FILE --ready FILE --hold-until FILE --hold-max-ms M\n"
-		"        --dlq FILE --group G --mode OCTAL\n"
+		"        --dlq FILE --group G --mode OCTAL --kprop KEY=VALUE (librdkafka property)\n"
 		"reader: --read NAME --dir DIR --start newest|next|oldest --snapshot --slow-ns N\n"
 		"        --books FILE --out FILE --ready FILE --max-s S\n");
 	exit(2);
@@ -321,7 +321,7 @@ enum {
 	O_SHM = 256, O_DIR, O_CAP, O_RINGS, O_EVENTS, O_INSTR, O_RATE, O_DELAY, O_HB, O_SNAPMS, O_KAFKA,
 	O_BROKERS, O_PREFIX, O_JSON, O_POLICY, O_SPILL, O_KQ, O_LINGER, O_OUT_AT, O_OUT_MS, O_FLUSH,
 	O_STATS, O_BOOKS, O_READY, O_HOLD, O_HOLDMAX, O_DLQ, O_GROUP, O_MODE, O_READ, O_START,
-	O_SNAP, O_SLOW, O_OUT, O_MAXS, O_SEED,
+	O_SNAP, O_SLOW, O_OUT, O_MAXS, O_SEED, O_KPROP,
 };
 
 static const struct option opts[] = {
@@ -337,6 +337,7 @@ static const struct option opts[] = {
 	{ "group", 1, 0, O_GROUP },	  { "mode", 1, 0, O_MODE },	  { "read", 1, 0, O_READ },
 	{ "start", 1, 0, O_START },	  { "snapshot", 0, 0, O_SNAP },	  { "slow-ns", 1, 0, O_SLOW },
 	{ "out", 1, 0, O_OUT },		  { "max-s", 1, 0, O_MAXS },	  { "seed", 1, 0, O_SEED },
+	{ "kprop", 1, 0, O_KPROP },
 	{ 0, 0, 0, 0 },
 };
 
@@ -350,6 +351,8 @@ struct args {
 	bool kafka, json[FH_KF__COUNT], snapshot;
 	enum fh_pub_full_policy policy;
 	enum fh_sub_start start;
+	const char *props[33];
+	unsigned nprops;
 };
 
 static int run_reader(const struct args *a)
@@ -443,6 +446,7 @@ static int run_driver(const struct args *a)
 	struct fh_pub_stats st;
 
 	memcpy(kc.json, a->json, sizeof(kc.json));
+	kc.props = a->props;
 	if (fh_dlq_open(&dlq, a->dlq, 0)) {
 		fprintf(stderr, "fh-pubtest: dlq %s: %s\n", a->dlq ? a->dlq : "-", strerror(errno));
 		return 1;
@@ -662,6 +666,15 @@ int main(int argc, char **argv)
 		case O_OUT: a.out = optarg; break;
 		case O_MAXS: a.max_s = strtoull(optarg, NULL, 0); break;
 		case O_SEED: a.seed = strtoull(optarg, NULL, 0); break;
+		case O_KPROP: {
+			char *eq = strchr(optarg, '=');
+			if (!eq || a.nprops + 2 >= FH_ARRAY_SIZE(a.props))
+				usage();
+			*eq = 0;
+			a.props[a.nprops++] = optarg;
+			a.props[a.nprops++] = eq + 1;
+			break;
+		}
 		default: usage();
 		}
 	}
