@@ -14,6 +14,49 @@ const uint8_t fh_itch_len_table[256] = {
 	['Q'] = 40, ['B'] = 19, ['I'] = 50, ['N'] = 20, ['O'] = 48,
 };
 
+#define M32 0xffffffffull
+#define PX FH_PRICE_ITCH_MULT
+#define EVW0(t) ((uint64_t)(t) | (uint64_t)FH_EVENT_SCHEMA_VERSION << 8)
+
+const uint8_t fh_itch_hot_idx[256] = {
+	['A'] = 1, ['F'] = 2, ['D'] = 3, ['X'] = 4, ['U'] = 5, ['E'] = 6, ['C'] = 7, ['P'] = 8,
+};
+
+/* Word packing per hot type; see struct fh_itch_hot and the event layouts. */
+const struct fh_itch_hot fh_itch_hot[16] = {
+	/* A: ref | price | shares, side << 32 | 0 */
+	[1] = { .w0 = EVW0(FH_EV_ORDER_ADD), .end = { 19, 36, 24, 19 },
+		.mask = { ~0ull, M32, 0xffffffffffull, 0 }, .mult = { 1, PX, 1, 1 },
+		.mpid_off = 11, .y_off = 11 },
+	/* F: as A, flags = MPID, the MPID spread over words 2 and 3 */
+	[2] = { .w0 = EVW0(FH_EV_ORDER_ADD), .end = { 19, 36, 24, 19 },
+		.mask = { ~0ull, M32, 0xffffffffffull, 0 }, .mult = { 1, PX, 1, 1 },
+		.cst = { 0, 0, (uint64_t)FH_ORDER_F_MPID << 40, 0 },
+		.mpid_off = 36, .mpid_mask = 0xffffffffu, .y_off = 11 },
+	/* D: ref */
+	[3] = { .w0 = EVW0(FH_EV_ORDER_DELETE), .end = { 19, 19, 19, 19 },
+		.mask = { ~0ull, 0, 0, 0 }, .mult = { 1, 1, 1, 1 }, .mpid_off = 11, .y_off = 11 },
+	/* X: ref | shares */
+	[4] = { .w0 = EVW0(FH_EV_ORDER_CANCEL), .end = { 19, 23, 19, 19 },
+		.mask = { ~0ull, M32, 0, 0 }, .mult = { 1, 1, 1, 1 }, .mpid_off = 11, .y_off = 11 },
+	/* U: orig | new | price | shares */
+	[5] = { .w0 = EVW0(FH_EV_ORDER_REPLACE), .end = { 19, 27, 35, 31 },
+		.mask = { ~0ull, ~0ull, M32, M32 }, .mult = { 1, 1, PX, 1 },
+		.mpid_off = 11, .y_off = 11 },
+	/* E: ref | match | no price | shares, printable = 1 */
+	[6] = { .w0 = EVW0(FH_EV_ORDER_EXEC), .end = { 19, 31, 19, 23 },
+		.mask = { ~0ull, ~0ull, 0, M32 }, .mult = { 1, 1, 1, 1 },
+		.cst = { 0, 0, (uint64_t)FH_PRICE_NONE, 1ull << 32 }, .mpid_off = 11, .y_off = 11 },
+	/* C: ref | match | price | shares, printable = (31 == 'Y'), with_price = 1 */
+	[7] = { .w0 = EVW0(FH_EV_ORDER_EXEC), .end = { 19, 31, 36, 23 },
+		.mask = { ~0ull, ~0ull, M32, M32 }, .mult = { 1, 1, PX, 1 },
+		.cst = { 0, 0, 0, 1ull << 40 }, .mpid_off = 11, .y_off = 31, .y_mask = 1ull << 32 },
+	/* P: price | shares | match | side, kind 'P' */
+	[8] = { .w0 = EVW0(FH_EV_TRADE), .end = { 36, 24, 44, 20 },
+		.mask = { M32, M32, ~0ull, 0xff }, .mult = { PX, 1, 1, 1 },
+		.cst = { 0, 0, 0, (uint64_t)FH_TRADE_NON_CROSS << 8 }, .mpid_off = 11, .y_off = 11 },
+};
+
 static const char *const reject_names[FH_ITCH_REJ__COUNT] = {
 	[FH_ITCH_REJ_NONE] = "none",
 	[FH_ITCH_REJ_SHORT_PACKET] = "short_packet",

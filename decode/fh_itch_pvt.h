@@ -22,34 +22,118 @@ static inline void fh_itch_alpha(char *dst, const uint8_t *src, unsigned n)
 		dst[i] = i < k ? (char)src[i] : 0;
 }
 
-/* The 32-byte header every event of one message shares. */
+/* 64-bit stores that may alias the event (the event is written as 8 words). */
+typedef uint64_t fh_itch_u64a __attribute__((may_alias));
+
+/*
+ * Hot types (A F D U E X C P: over 99 % of a real day) are decoded without
+ * a type-dependent branch: the type indexes a descriptor saying, for each
+ * of the 4 payload words, which 8 bytes of the message end at the field
+ * (a big-endian window that never starts before the message or ends after
+ * it), the mask that keeps the field, a multiplier (prices) and constant
+ * bits. Adjacent wire fields that are adjacent in the event come out of one
+ * window (A's side and shares). F's MPID and C's printable flag are mixed
+ * in under per-type masks. Defined in fh_itch.c; index 0 = not hot.
+ */
+struct fh_itch_hot {
+	uint64_t w0;      /* event type | schema version << 8 */
+	uint64_t mask[4];
+	uint64_t mult[4];
+	uint64_t cst[4];
+	uint8_t end[4];   /* window [end - 8, end) per payload word */
+	uint8_t mpid_off; /* F: 36; others a harmless in-bounds offset */
+	uint8_t y_off;    /* C: 31 (printable); others in bounds */
+	uint8_t pad[2];
+	uint32_t mpid_mask;
+	uint32_t pad2;
+	uint64_t y_mask;  /* C: 1 << 32 */
+};
+extern const uint8_t fh_itch_hot_idx[256];
+extern const struct fh_itch_hot fh_itch_hot[16];
+
+_Static_assert(offsetof(struct fh_ev_order_add, qty) == 16 && offsetof(struct fh_ev_order_add, side) == 20 &&
+	       offsetof(struct fh_ev_order_add, flags) == 21 && offsetof(struct fh_ev_order_add, mpid) == 22,
+	       "A/F word packing");
+_Static_assert(offsetof(struct fh_ev_order_exec, qty) == 24 && offsetof(struct fh_ev_order_exec, printable) == 28 &&
+	       offsetof(struct fh_ev_order_exec, with_price) == 29, "E/C word packing");
+_Static_assert(offsetof(struct fh_ev_order_replace, qty) == 24, "U word packing");
+_Static_assert(offsetof(struct fh_ev_order_cancel, qty) == 8, "X word packing");
+_Static_assert(offsetof(struct fh_ev_trade, kind) == 25 && offsetof(struct fh_ev_trade, qty) == 8,
+	       "P word packing");
+
+/* The 8 bytes ending at m + end, big-endian (end >= 8). */
+static inline uint64_t fh_itch_win(const uint8_t *m, unsigned end)
+{
+	return fh_be64(m + end - 8);
+}
+
+/* 4 alpha bytes as stored (little-endian word), trailing spaces turned into NULs, branch-free. */
+static inline uint32_t fh_itch_trim4(const uint8_t *p)
+{
+	uint32_t w;
+	memcpy(&w, p, 4);
+	uint32_t x = w ^ 0x20202020u; /* a space byte becomes 0 */
+	unsigned lz = x ? (unsigned)__builtin_clz(x) : 32u;
+	unsigned keep = 32u - (lz & ~7u);
+	return w & (uint32_t)((1ull << keep) - 1);
+}
+
+static inline int fh_itch_decode_hot(const struct fh_itch_decoder *d, const struct fh_itch_hot *h,
+				     const uint8_t *m, uint64_t seq, uint64_t recv_ts_ns,
+				     struct fh_event *out)
+{
+	fh_itch_u64a *o = (fh_itch_u64a *)out;
+	uint64_t mp = fh_itch_trim4(m + h->mpid_off) & h->mpid_mask;
+	uint64_t y = ((uint64_t)(m[h->y_off] == 'Y') << 32) & h->y_mask;
+
+	o[0] = h->w0 | (uint64_t)d->source_id << 16 | (uint64_t)fh_be16(m + 1) << 32;
+	o[1] = seq;
+	o[2] = d->day_base_ns + (fh_itch_win(m, 11) & 0xffffffffffffull);
+	o[3] = recv_ts_ns;
+	o[4] = (fh_itch_win(m, h->end[0]) & h->mask[0]) * h->mult[0] | h->cst[0];
+	o[5] = (fh_itch_win(m, h->end[1]) & h->mask[1]) * h->mult[1] | h->cst[1];
+	o[6] = ((fh_itch_win(m, h->end[2]) & h->mask[2]) * h->mult[2] | h->cst[2]) | (mp & 0xffff) << 48;
+	o[7] = ((fh_itch_win(m, h->end[3]) & h->mask[3]) * h->mult[3] | h->cst[3]) | mp >> 16 | y;
+	return 1;
+}
+
+/* The 32-byte header every event of one message shares; the payload zeroed. */
 static inline void fh_itch_hdr(const struct fh_itch_decoder *d, const uint8_t *msg,
 			       uint64_t seq, uint64_t recv_ts_ns, struct fh_event *ev,
 			       unsigned type)
 {
-	fh_event_init(ev, type);
-	ev->source_id = d->source_id;
-	ev->instrument = fh_be16(msg + 1);
-	ev->seq = seq;
-	ev->exch_ts_ns = d->day_base_ns + fh_be48(msg + 5);
-	ev->recv_ts_ns = recv_ts_ns;
+	fh_itch_u64a *o = (fh_itch_u64a *)ev;
+	o[0] = type | (uint64_t)FH_EVENT_SCHEMA_VERSION << 8 | (uint64_t)d->source_id << 16 |
+	       (uint64_t)fh_be16(msg + 1) << 32;
+	o[1] = seq;
+	o[2] = d->day_base_ns + fh_be48(msg + 5);
+	o[3] = recv_ts_ns;
+	o[4] = 0;
+	o[5] = 0;
+	o[6] = 0;
+	o[7] = 0;
 }
 
 /* Second part of a two-part message: same header, part 1. */
 static inline struct fh_event *fh_itch_part1(struct fh_event *out, uint8_t msg_type)
 {
-	out[1] = out[0];
-	out[1].type = FH_EV_REFERENCE;
-	__builtin_memset(&out[1].u, 0, sizeof(out[1].u));
-	out[1].u.ref.msg_type = msg_type;
-	out[1].u.ref.part = 1;
+	const fh_itch_u64a *i = (const fh_itch_u64a *)&out[0];
+	fh_itch_u64a *o = (fh_itch_u64a *)&out[1];
+	o[0] = (i[0] & ~0xffull) | FH_EV_REFERENCE;
+	o[1] = i[1];
+	o[2] = i[2];
+	o[3] = i[3];
+	o[4] = (uint64_t)msg_type | 1u << 8; /* msg_type, part 1 */
+	o[5] = 0;
+	o[6] = 0;
+	o[7] = 0;
 	return &out[1];
 }
 
-/* Type-specific body; the length was checked by the caller. Returns the event count. */
-static inline int fh_itch_pvt_decode(const struct fh_itch_decoder *d, uint8_t t,
-				     const uint8_t *m, uint64_t seq, uint64_t recv_ts_ns,
-				     struct fh_event *out)
+/* Types that are not hot (and the hot ones too, for reference): a switch. */
+static inline int fh_itch_decode_switch(const struct fh_itch_decoder *d, uint8_t t,
+					const uint8_t *m, uint64_t seq, uint64_t recv_ts_ns,
+					struct fh_event *out)
 {
 	struct fh_event *ev = out;
 
@@ -230,6 +314,17 @@ static inline int fh_itch_pvt_decode(const struct fh_itch_decoder *d, uint8_t t,
 		/* Unreachable: the length table has no entry for other types. */
 		return 0;
 	}
+}
+
+/* Type-specific body; the length was checked by the caller. Returns the event count. */
+static inline int fh_itch_pvt_decode(const struct fh_itch_decoder *d, uint8_t t,
+				     const uint8_t *m, uint64_t seq, uint64_t recv_ts_ns,
+				     struct fh_event *out)
+{
+	unsigned hi = fh_itch_hot_idx[t];
+	if (fh_likely(hi != 0))
+		return fh_itch_decode_hot(d, &fh_itch_hot[hi], m, seq, recv_ts_ns, out);
+	return fh_itch_decode_switch(d, t, m, seq, recv_ts_ns, out);
 }
 
 #endif /* FH_ITCH_PVT_H */

@@ -376,6 +376,41 @@ static void test_reference_types(void)
 	check_ref(&ev[1], 26, 'O', 1, "\0\0\0\0\0\0", 36000000000000LL, 850000000LL, 1150000000LL);
 }
 
+/* The branch-free hot path and the switch agree on every byte, on random bodies. */
+static void test_hot_path_matches_switch(void)
+{
+	static const char hot[] = "AFDXUECP";
+	struct fh_event a[FH_ITCH_MAX_EVENTS], b[FH_ITCH_MAX_EVENTS];
+	uint64_t x = 88172645463325252ull;
+	unsigned checked = 0;
+
+	fh_itch_decoder_init(&dec, 0xbeef, DAY, NULL);
+	for (const char *t = hot; *t; t++) {
+		unsigned len = fh_itch_msg_len((uint8_t)*t);
+		FH_CHECK(fh_itch_hot_idx[(uint8_t)*t] != 0);
+		for (int i = 0; i < 20000; i++) {
+			for (unsigned k = 0; k < len; k++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				/* bias towards spaces and 'Y' so trimming and flags are exercised */
+				uint8_t r = (uint8_t)x;
+				m[k] = (x >> 8) % 4 == 0 ? ' ' : (x >> 8) % 4 == 1 ? 'Y' : r;
+			}
+			m[0] = (uint8_t)*t;
+			memset(a, 0x11, sizeof(a));
+			memset(b, 0x22, sizeof(b));
+			FH_CHECK_EQ_I(fh_itch_decode(&dec, m, len, (uint64_t)i, x, a), 1);
+			FH_CHECK_EQ_I(fh_itch_decode_switch(&dec, (uint8_t)*t, m, (uint64_t)i, x, b), 1);
+			if (memcmp(&a[0], &b[0], sizeof(a[0])) != 0) {
+				FH_CHECK(!"hot and switch decode differ");
+				fprintf(stderr, "  type %c iteration %d\n", *t, i);
+				break;
+			}
+			checked++;
+		}
+	}
+	FH_CHECK_EQ_U(checked, 8 * 20000);
+}
+
 /* ---- rejections, each with its dead-letter record ---- */
 
 struct dlq_seen {
@@ -684,6 +719,7 @@ static const struct fh_test_case cases[] = {
 	FH_CASE(test_trades),
 	FH_CASE(test_system_directory_status),
 	FH_CASE(test_reference_types),
+	FH_CASE(test_hot_path_matches_switch),
 	FH_CASE(test_reject_unknown_type_and_bad_length),
 	FH_CASE(test_every_wrong_length),
 	FH_CASE(test_format_every_type),
