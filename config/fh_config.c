@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 
 #include "fh_common.h"
 #include "fh_config.h"
+#include "fh_engine.h"
 
 #define FH_CFG_MAX_FILE_BYTES (4u << 20) /* a config larger than this is refused */
 
@@ -970,9 +972,10 @@ static int host_port(struct p *p, const yaml_node_t *n, char *host, size_t hcap,
 
 static const char *const protocol_names[] = { "itch50", "fix", NULL };
 static const char *const transport_names[] = { "multicast", "pcap", "tcp", "kernel_udp", NULL };
-static const char *const rule_names[] = { "price_spike",     "volume_surge", "spike_surge",
-					  "spread_widening", "price_gap",    "circuit_breaker",
-					  "crossed_book",    "stale_book",   NULL };
+static const char *const rule_names[] = { "price_spike",  "volume_surge",    "spike_surge",
+					  "spread_widening", "price_gap", "circuit_breaker",
+					  "crossed_book", "locked_book",     "stale_book",
+					  NULL };
 static const char *const family_names[] = { "book",   "trades", "bars",	     "alerts",
 					    "status", "orders", "reference", NULL };
 static const char *const severity_names[] = { "info", "warning", "critical", NULL };
@@ -1608,66 +1611,89 @@ static int parse_books(struct p *p, const yaml_node_t *m)
 	return 0;
 }
 
-/* Which params each rule kind reads (beyond the common ones). */
+/* Which params each rule kind takes. */
 static const char *const *rule_param_keys(int kind)
 {
-	static const char *const spike[] = { "window", "k", "min_samples", NULL };
-	static const char *const surge[] = { "window", "ratio", "min_samples", NULL };
-	static const char *const both[] = { "window", "z", "ratio", "min_samples", NULL };
-	static const char *const spread[] = { "window", "k", "min_samples", NULL };
-	static const char *const gap[] = { "pct", NULL };
-	static const char *const cb[] = { "window", "pct", NULL };
-	static const char *const crossed[] = { "locked", NULL };
-	static const char *const stale[] = { "max_age", NULL };
+	static const char *const spike[] = { "k", "lookback", "min_samples", "min_bps", "min_move",
+					     NULL };
+	static const char *const surge[] = { "window", "ratio", "lookback", "min_samples",
+					     "min_qty", NULL };
+	static const char *const both[] = { "window",  "z",	  "ratio",   "lookback",
+					    "min_samples", "min_bps", "min_qty", NULL };
+	static const char *const gap[] = { "pct", "min_move", "min_bps", NULL };
+	static const char *const cb[] = { "window", "pct", "min_samples", NULL };
+	static const char *const none[] = { NULL };
 
 	switch (kind) {
 	case FH_CFG_RULE_PRICE_SPIKE:
+	case FH_CFG_RULE_SPREAD_WIDENING:
 		return spike;
 	case FH_CFG_RULE_VOLUME_SURGE:
 		return surge;
 	case FH_CFG_RULE_SPIKE_SURGE:
 		return both;
-	case FH_CFG_RULE_SPREAD_WIDENING:
-		return spread;
 	case FH_CFG_RULE_PRICE_GAP:
 		return gap;
 	case FH_CFG_RULE_CIRCUIT_BREAKER:
 		return cb;
-	case FH_CFG_RULE_CROSSED_BOOK:
-		return crossed;
 	default:
-		return stale;
+		return none;
 	}
 }
 
-/* Defaults of a rule of `kind` (shared with fh_config_defaults). */
+/*
+ * Defaults of a rule of `kind`: the thresholds of that kind in the engine's
+ * default rule set (fh_engine_cfg_default), so the engine stays the one
+ * source of its tuning. The window is the caller's business.
+ */
 static void rule_defaults(struct fh_cfg_rule *r, int kind)
 {
-	static const uint8_t sev[FH_CFG_RULE__COUNT] = {
-		[FH_CFG_RULE_PRICE_SPIKE] = 2,	   [FH_CFG_RULE_VOLUME_SURGE] = 2,
-		[FH_CFG_RULE_SPIKE_SURGE] = 3,	   [FH_CFG_RULE_SPREAD_WIDENING] = 2,
-		[FH_CFG_RULE_PRICE_GAP] = 2,	   [FH_CFG_RULE_CIRCUIT_BREAKER] = 3,
-		[FH_CFG_RULE_CROSSED_BOOK] = 3,	   [FH_CFG_RULE_STALE_BOOK] = 2,
-	};
+	static struct fh_engine_cfg d; /* cold path, single-threaded loader */
 
+	fh_engine_cfg_default(&d);
 	r->kind = (uint8_t)kind;
-	r->severity = sev[kind];
-	r->p.window = -1;
-	r->p.k = kind == FH_CFG_RULE_SPREAD_WIDENING ? 2.0 : 3.0;
-	r->p.z = 2.0;
-	r->p.ratio = kind == FH_CFG_RULE_SPIKE_SURGE ? 3.0 : 5.0;
-	r->p.pct = kind == FH_CFG_RULE_CIRCUIT_BREAKER ? 10.0 : 5.0;
-	r->p.min_samples = kind == FH_CFG_RULE_VOLUME_SURGE ? 10 : 30;
-	r->p.max_age_ns = 5 * NS_S;
-	r->p.locked = true;
-	r->cooldown_ns = NS_S;
+	r->severity = FH_SEV_WARNING;
+	r->window = -1;
 	r->all_instruments = true;
+	for (unsigned i = 0; i < d.n_rules; i++) {
+		const struct fh_engine_rule *e = &d.rules[i];
+		if (e->kind != kind)
+			continue;
+		r->severity = e->severity;
+		r->k = e->k;
+		r->k2 = e->k2;
+		r->lookback = e->lookback;
+		r->min_samples = e->min_samples;
+		r->min_bps = e->min_bps;
+		r->min_move = e->min_move;
+		r->min_qty = e->min_qty;
+		r->cooldown_ns = (uint64_t)e->cooldown_ms * NS_MS;
+		break;
+	}
 }
 
 static bool rule_needs_window(int kind)
 {
-	return kind != FH_CFG_RULE_PRICE_GAP && kind != FH_CFG_RULE_CROSSED_BOOK &&
-	       kind != FH_CFG_RULE_STALE_BOOK;
+	return kind == FH_CFG_RULE_VOLUME_SURGE || kind == FH_CFG_RULE_SPIKE_SURGE ||
+	       kind == FH_CFG_RULE_CIRCUIT_BREAKER;
+}
+
+/* A price like 0.05 into FH_PRICE_SCALE (1e-8) units, exactly. */
+static int price(struct p *p, const yaml_node_t *n, int64_t *out)
+{
+	static const char what[] = "a price >= 0 with at most 8 decimals (e.g. 0.05)";
+	uint64_t ip, frac, v;
+	unsigned fd;
+	bool ok;
+	const char *s, *rest;
+
+	TRY(scalar(p, n, what, &s));
+	rest = parse_decimal(s, &ip, &frac, &fd, &ok);
+	if (!ok || *rest || (fd == 9 && frac % 10) || !scale(ip, frac, fd, 100000000, &v) ||
+	    v > INT64_MAX)
+		return expected(p, n, what);
+	*out = (int64_t)v;
+	return 0;
 }
 
 static int parse_rule(struct p *p, const yaml_node_t *m, unsigned idx)
@@ -1696,25 +1722,43 @@ static int parse_rule(struct p *p, const yaml_node_t *m, unsigned idx)
 	}
 	OPT_ENUM(m, "severity", severity_names, 1, r->severity);
 	OPT_NUM(m, "cooldown", NK_DUR, 0, 0, NS_H, r->cooldown_ns);
+	if (r->cooldown_ns % NS_MS) {
+		o = push_key(p, "cooldown");
+		return expected(p, get(p, m, "cooldown"), "whole milliseconds (e.g. 1s, 250ms)");
+	}
 
 	pm = get(p, m, "params");
 	if (pm) {
 		o = push_key(p, "params");
 		TRY(check_map(p, pm, rule_param_keys(kind)));
-		OPT_DBL(pm, "k", 0, 1e6, true, r->p.k);
-		OPT_DBL(pm, "z", 0, 1e6, true, r->p.z);
-		OPT_DBL(pm, "ratio", 0, 1e6, true, r->p.ratio);
-		OPT_DBL(pm, "pct", 0, 1000, true, r->p.pct);
-		OPT_NUM(pm, "min_samples", NK_COUNT, 1, 1, 1000000, r->p.min_samples);
-		OPT_NUM(pm, "max_age", NK_DUR, 0, NS_MS, 24 * NS_H, r->p.max_age_ns);
-		TRY(opt_bool(p, pm, "locked", &r->p.locked));
+		/* Every threshold names its unit; all of them must be > 0. */
+		if (kind == FH_CFG_RULE_PRICE_SPIKE || kind == FH_CFG_RULE_SPREAD_WIDENING)
+			OPT_DBL(pm, "k", 0, 1e6, true, r->k);
+		if (kind == FH_CFG_RULE_VOLUME_SURGE)
+			OPT_DBL(pm, "ratio", 0, 1e6, true, r->k);
+		if (kind == FH_CFG_RULE_SPIKE_SURGE) {
+			OPT_DBL(pm, "z", 0, 1e6, true, r->k);
+			OPT_DBL(pm, "ratio", 0, 1e6, true, r->k2);
+		}
+		if (kind == FH_CFG_RULE_PRICE_GAP || kind == FH_CFG_RULE_CIRCUIT_BREAKER)
+			OPT_DBL(pm, "pct", 0, 1000, true, r->k);
+		OPT_NUM(pm, "lookback", NK_COUNT, 1, 1, 1000000, r->lookback);
+		OPT_NUM(pm, "min_samples", NK_COUNT, 1, 0, 1000000, r->min_samples);
+		OPT_NUM(pm, "min_bps", NK_INT, 1, 0, 1000000, r->min_bps);
+		OPT_NUM(pm, "min_qty", NK_COUNT, 1, 0, UINT32_MAX, r->min_qty);
+		n = get(p, pm, "min_move");
+		if (n) {
+			size_t o2 = push_key(p, "min_move");
+			TRY(price(p, n, &r->min_move));
+			pop(p, o2);
+		}
 		n = get(p, pm, "window");
 		if (n) {
 			char wname[FH_CFG_NAME_LEN];
 			size_t o2 = push_key(p, "window");
 			TRY(str(p, n, CS_NAME, false, wname, sizeof(wname)));
-			r->p.window = fh_config_window_index(c, wname);
-			if (r->p.window < 0) {
+			r->window = fh_config_window_index(c, wname);
+			if (r->window < 0) {
 				const char *names[FH_CFG_MAX_WINDOWS + 1];
 				const char *mean;
 				for (unsigned w = 0; w < c->engine.n_windows; w++)
@@ -1727,11 +1771,20 @@ static int parse_rule(struct p *p, const yaml_node_t *m, unsigned idx)
 				return fail(p, n, "unknown window \"%s\" (not in engine.windows)",
 					    wname);
 			}
+			if (kind == FH_CFG_RULE_CIRCUIT_BREAKER) {
+				const struct fh_cfg_window *w = &c->engine.windows[r->window];
+				if (w->size_ns / w->slide_ns > FH_CFG_MAX_CB_SLIDES)
+					return fail(p, n,
+						    "window \"%s\" has %" PRIu64 " slides; a circuit "
+						    "breaker's reference takes at most %d (use a larger "
+						    "slide)",
+						    wname, w->size_ns / w->slide_ns, FH_CFG_MAX_CB_SLIDES);
+			}
 			pop(p, o2);
 		}
 		pop(p, o);
 	}
-	if (rule_needs_window(kind) && r->p.window < 0) {
+	if (rule_needs_window(kind) && r->window < 0) {
 		o = push_key(p, "params.window");
 		return fail(p, pm ? pm : m, "missing (a %s rule needs one of engine.windows)",
 			    rule_names[kind - 1]);
@@ -1794,6 +1847,10 @@ static int parse_window(struct p *p, const yaml_node_t *m, unsigned idx)
 	OPT_ENUM(m, "kind", kinds, 1, w->kind);
 	TRY(required(p, m, "size", "the window length, e.g. 1m", &n));
 	OPT_NUM(m, "size", NK_DUR, 0, NS_MS, 24 * NS_H, w->size_ns);
+	if (w->size_ns % NS_MS) {
+		o = push_key(p, "size");
+		return expected(p, n, "whole milliseconds (event-time windows have 1 ms resolution)");
+	}
 	n = get(p, m, "slide");
 	if (w->kind == FH_CFG_WIN_TUMBLING) {
 		w->slide_ns = w->size_ns;
@@ -1810,6 +1867,10 @@ static int parse_window(struct p *p, const yaml_node_t *m, unsigned idx)
 	}
 	TRY(required(p, m, "slide", "how far a sliding window moves, e.g. 30s", &n));
 	OPT_NUM(m, "slide", NK_DUR, 0, NS_MS, 24 * NS_H, w->slide_ns);
+	if (w->slide_ns % NS_MS) {
+		o = push_key(p, "slide");
+		return expected(p, n, "whole milliseconds (event-time windows have 1 ms resolution)");
+	}
 	if (w->slide_ns > w->size_ns) {
 		char a[32], b[32];
 		fmt_dur(w->slide_ns, a, sizeof(a));
@@ -1824,12 +1885,17 @@ static int parse_window(struct p *p, const yaml_node_t *m, unsigned idx)
 		o = push_key(p, "slide");
 		return fail(p, n, "size %s is not a whole number of slides of %s", b, a);
 	}
+	if (w->size_ns / w->slide_ns > FH_CFG_MAX_SLIDES) {
+		o = push_key(p, "slide");
+		return fail(p, n, "size / slide = %" PRIu64 " slides, at most %d", w->size_ns / w->slide_ns,
+			    FH_CFG_MAX_SLIDES);
+	}
 	return 0;
 }
 
 static int parse_engine(struct p *p, const yaml_node_t *m)
 {
-	static const char *const keys[] = { "windows", "rules", NULL };
+	static const char *const keys[] = { "windows", "vwap_window", "rules", NULL };
 	struct fh_config *c = p->cfg;
 	yaml_node_t *n;
 	unsigned k;
@@ -1841,6 +1907,7 @@ static int parse_engine(struct p *p, const yaml_node_t *m)
 		/* Rules name windows: a config that sets either owns both lists. */
 		c->engine.n_windows = 0;
 		c->engine.n_rules = 0;
+		c->engine.vwap_window = -1;
 	}
 	if (n) {
 		o = push_key(p, "windows");
@@ -1850,6 +1917,21 @@ static int parse_engine(struct p *p, const yaml_node_t *m)
 			TRY(parse_window(p, item(p, n, i), i));
 			c->engine.n_windows = i + 1;
 			pop(p, o2);
+		}
+		pop(p, o);
+	}
+	n = get(p, m, "vwap_window");
+	if (n) {
+		const char *v;
+		o = push_key(p, "vwap_window");
+		TRY(scalar(p, n, "a window name or none", &v));
+		if (!strcmp(v, "none")) {
+			c->engine.vwap_window = -1;
+		} else {
+			c->engine.vwap_window = fh_config_window_index(c, v);
+			if (c->engine.vwap_window < 0)
+				return fail(p, n, "unknown window \"%s\" (not in engine.windows; or none)",
+					    v);
 		}
 		pop(p, o);
 	}
@@ -2143,6 +2225,12 @@ static int parse_kafka(struct p *p, const yaml_node_t *m)
 		o = push_key(p, "queue");
 		TRY(check_map(p, n, qk));
 		OPT_NUM(n, "capacity", NK_COUNT, 1, 1024, 256 * MiB, c->publish.kafka.queue.capacity);
+		if (c->publish.kafka.queue.capacity & (c->publish.kafka.queue.capacity - 1)) {
+			push_key(p, "capacity");
+			return fail(p, get(p, n, "capacity"),
+				    "expected a power of two 1024..268435456 (e.g. 1Mi), got %" PRIu64,
+				    c->publish.kafka.queue.capacity);
+		}
 		OPT_ENUM(n, "policy", pol, 1, c->publish.kafka.queue.policy);
 		TRY(opt_str(p, n, "spill_dir", CS_TEXT, false, c->publish.kafka.queue.spill_dir,
 			    sizeof(c->publish.kafka.queue.spill_dir)));
@@ -2422,6 +2510,18 @@ static int cross_check(struct p *p)
 			/* Unassigned sources go round-robin over the RX cores, in order. */
 			src->rx_core = c->cores.rx[next_rx++ % c->cores.n_rx];
 		}
+		{
+			unsigned owned = 0;
+			for (unsigned t = 0; t < s; t++)
+				owned += c->sources[t].rx_core == src->rx_core;
+			if (owned >= FH_CFG_MAX_SOURCES_PER_CORE) {
+				snprintf(path, sizeof(path), "sources[%u].rx_core", s);
+				return fail_at(p, path,
+					       "core %d already owns %u sources; one RX core (one "
+					       "engine shard) takes at most %d: add a core to cores.rx",
+					       src->rx_core, owned, FH_CFG_MAX_SOURCES_PER_CORE);
+			}
+		}
 		if (src->transport == FH_CFG_TR_MULTICAST || src->transport == FH_CFG_TR_KERNEL_UDP) {
 			for (unsigned l = 0; l < src->n_lines; l++) {
 				const char *lp = "";
@@ -2465,12 +2565,23 @@ static int cross_check(struct p *p)
 		}
 	}
 
+	/* The engine accepts what we give each shard (it has its own checks too). */
+	for (unsigned k = 0; k < c->cores.n_rx; k++) {
+		struct fh_engine_cfg ec;
+		char e[256];
+		if (fh_config_engine_cfg(c, c->cores.rx[k], &ec, e, sizeof(e)))
+			return fail_at(p, "engine", "rejected by the engine: %s", e);
+	}
+
 	/* Publish: the shm directory and group exist here. */
 	if (c->publish.shm.enabled && !(p->flags & FH_CONFIG_F_NO_HOST_CHECKS)) {
 		struct stat st;
+		struct statfs sf;
 		if (stat(c->publish.shm.path, &st) != 0 || !S_ISDIR(st.st_mode))
 			return fail_at(p, "publish.shm.path", "no such directory \"%s\"",
 				       c->publish.shm.path);
+		c->publish.shm.hugetlb = statfs(c->publish.shm.path, &sf) == 0 &&
+					 (unsigned long)sf.f_type == 0x958458f6UL; /* HUGETLBFS_MAGIC */
 		if (c->publish.shm.group[0] && !getgrnam(c->publish.shm.group))
 			return fail_at(p, "publish.shm.group", "no such group \"%s\" on this host",
 				       c->publish.shm.group);
@@ -2507,33 +2618,46 @@ static int cross_check(struct p *p)
 
 /* ---------- entry points ---------- */
 
+/* The engine's default windows and rules, named: bar_<size> / slide_<size>, rules by kind. */
+static void engine_defaults(struct fh_config *c)
+{
+	static struct fh_engine_cfg d;
+	char dur[24];
+
+	fh_engine_cfg_default(&d);
+	for (unsigned i = 0; i < d.n_windows && i < FH_CFG_MAX_WINDOWS; i++) {
+		struct fh_cfg_window *w = &c->engine.windows[i];
+		w->kind = d.windows[i].kind;
+		w->size_ns = (uint64_t)d.windows[i].size_ms * NS_MS;
+		w->slide_ns = w->kind == FH_CFG_WIN_SLIDING ? (uint64_t)d.windows[i].slide_ms * NS_MS
+							    : w->size_ns;
+		fmt_dur(w->size_ns, dur, sizeof(dur));
+		snprintf(w->name, sizeof(w->name), "%s_%.20s",
+			 w->kind == FH_CFG_WIN_SLIDING ? "slide" : "bar", dur);
+		c->engine.n_windows = i + 1;
+	}
+	c->engine.vwap_window = d.vwap_window;
+	for (unsigned i = 0; i < d.n_rules && i < FH_CFG_MAX_RULES; i++) {
+		const struct fh_engine_rule *e = &d.rules[i];
+		struct fh_cfg_rule *r = &c->engine.rules[i];
+		rule_defaults(r, e->kind);
+		snprintf(r->name, sizeof(r->name), "%s", rule_names[e->kind - 1]);
+		/* Its window: the default window of that length (and slide, for a breaker). */
+		for (unsigned w = 0; e->window_ms && w < c->engine.n_windows; w++) {
+			const struct fh_cfg_window *cw = &c->engine.windows[w];
+			if (cw->size_ns == (uint64_t)e->window_ms * NS_MS &&
+			    (e->kind != FH_CFG_RULE_CIRCUIT_BREAKER ||
+			     cw->slide_ns == (uint64_t)e->slide_ms * NS_MS)) {
+				r->window = (int)w;
+				break;
+			}
+		}
+		c->engine.n_rules = i + 1;
+	}
+}
+
 void fh_config_defaults(struct fh_config *c)
 {
-	static const struct {
-		const char *name;
-		uint8_t kind;
-		uint64_t size, slide;
-	} win[] = {
-		{ "bar_1s", FH_CFG_WIN_TUMBLING, NS_S, NS_S },
-		{ "bar_1m", FH_CFG_WIN_TUMBLING, NS_M, NS_M },
-		{ "bar_5m", FH_CFG_WIN_TUMBLING, 5 * NS_M, 5 * NS_M },
-		{ "slide_5m", FH_CFG_WIN_SLIDING, 5 * NS_M, 30 * NS_S },
-	};
-	static const struct {
-		const char *name;
-		uint8_t kind;
-		int window;
-	} rules[] = {
-		{ "price_spike", FH_CFG_RULE_PRICE_SPIKE, 3 },
-		{ "volume_surge", FH_CFG_RULE_VOLUME_SURGE, 1 },
-		{ "spike_surge", FH_CFG_RULE_SPIKE_SURGE, 1 },
-		{ "spread_widening", FH_CFG_RULE_SPREAD_WIDENING, 3 },
-		{ "price_gap", FH_CFG_RULE_PRICE_GAP, -1 },
-		{ "circuit_breaker", FH_CFG_RULE_CIRCUIT_BREAKER, 2 },
-		{ "crossed_book", FH_CFG_RULE_CROSSED_BOOK, -1 },
-		{ "stale_book", FH_CFG_RULE_STALE_BOOK, -1 },
-	};
-
 	memset(c, 0, sizeof(*c));
 	c->version = 1;
 	snprintf(c->instance, sizeof(c->instance), "fh");
@@ -2550,21 +2674,7 @@ void fh_config_defaults(struct fh_config *c)
 	c->books.crossed_policy = FH_CFG_CROSSED_FLAG;
 	c->books.snapshot_interval_ns = NS_S;
 
-	for (unsigned i = 0; i < FH_ARRAY_SIZE(win); i++) {
-		struct fh_cfg_window *w = &c->engine.windows[i];
-		snprintf(w->name, sizeof(w->name), "%s", win[i].name);
-		w->kind = win[i].kind;
-		w->size_ns = win[i].size;
-		w->slide_ns = win[i].slide;
-	}
-	c->engine.n_windows = FH_ARRAY_SIZE(win);
-	for (unsigned i = 0; i < FH_ARRAY_SIZE(rules); i++) {
-		struct fh_cfg_rule *r = &c->engine.rules[i];
-		rule_defaults(r, rules[i].kind);
-		snprintf(r->name, sizeof(r->name), "%s", rules[i].name);
-		r->p.window = rules[i].window;
-	}
-	c->engine.n_rules = FH_ARRAY_SIZE(rules);
+	engine_defaults(c);
 
 	c->publish.shm.enabled = true;
 	snprintf(c->publish.shm.name, sizeof(c->publish.shm.name), "fh");
@@ -2786,6 +2896,98 @@ uint64_t fh_config_memory_estimate(const struct fh_config *c)
 	for (unsigned i = 0; i < c->n_sources; i++)
 		tot += (unsigned __int128)c->sources[i].recovery.buffer_msgs * FH_CFG_EVENT_BYTES;
 	return tot > UINT64_MAX ? UINT64_MAX : (uint64_t)tot;
+}
+
+int fh_config_engine_cfg(const struct fh_config *c, int rx_core, struct fh_engine_cfg *e,
+			 char *err, size_t errlen)
+{
+	static struct fh_engine_cfg d; /* cold path: loader and start-up only */
+
+	_Static_assert(FH_CFG_MAX_WINDOWS <= FH_ENGINE_MAX_WINDOWS, "engine windows");
+	_Static_assert(FH_CFG_MAX_RULES <= FH_ENGINE_MAX_RULES, "engine rules");
+	_Static_assert(FH_CFG_MAX_RULE_INSTRUMENTS <= FH_ENGINE_SCOPE_MAX, "engine scope");
+	_Static_assert(FH_CFG_SYMBOL_LEN <= FH_ENGINE_SYMBOL_LEN, "engine symbols");
+	_Static_assert(FH_CFG_MAX_SOURCES_PER_CORE <= FH_ENGINE_MAX_SOURCES, "engine sources");
+	_Static_assert(FH_CFG_MAX_SLIDES <= FH_ENGINE_MAX_BUCKETS, "engine buckets");
+	_Static_assert(FH_CFG_MAX_CB_SLIDES < FH_ENGINE_MAX_CB_BUCKETS, "engine cb buckets");
+	_Static_assert((int)FH_CFG_RULE_STALE_BOOK == (int)FH_ENGINE_RULE_STALE_BOOK &&
+			       (int)FH_CFG_RULE_LOCKED_BOOK == (int)FH_ENGINE_RULE_LOCKED_BOOK &&
+			       (int)FH_CFG_RULE_PRICE_SPIKE == (int)FH_ENGINE_RULE_PRICE_SPIKE &&
+			       (int)FH_CFG_RULE__COUNT == (int)FH_ENGINE_RULE__COUNT,
+		       "rule kinds are the engine's");
+	_Static_assert(FH_CFG_WIN_TUMBLING == FH_WINDOW_TUMBLING &&
+			       FH_CFG_WIN_SLIDING == FH_WINDOW_SLIDING,
+		       "window kinds are the event's");
+
+	memset(e, 0, sizeof(*e));
+	e->max_instruments = (uint32_t)c->books.max_instruments;
+	for (unsigned i = 0; i < c->n_sources; i++) {
+		if (c->sources[i].rx_core != rx_core)
+			continue;
+		if (e->n_sources == FH_ENGINE_MAX_SOURCES) {
+			if (errlen)
+				snprintf(err, errlen, "core %d owns more than %d sources", rx_core,
+					 FH_ENGINE_MAX_SOURCES);
+			return -EINVAL;
+		}
+		e->source_ids[e->n_sources++] = c->sources[i].id;
+	}
+	if (!e->n_sources) {
+		/* A core without sources still runs an (idle) shard. */
+		e->source_ids[0] = UINT16_MAX;
+		e->n_sources = 1;
+	}
+	e->n_windows = (uint16_t)c->engine.n_windows;
+	for (unsigned i = 0; i < c->engine.n_windows; i++) {
+		const struct fh_cfg_window *w = &c->engine.windows[i];
+		e->windows[i].kind = w->kind;
+		e->windows[i].size_ms = (uint32_t)(w->size_ns / NS_MS);
+		e->windows[i].slide_ms =
+			w->kind == FH_CFG_WIN_SLIDING ? (uint32_t)(w->slide_ns / NS_MS) : 0;
+	}
+	e->vwap_window = (int16_t)c->engine.vwap_window;
+	e->n_rules = (uint16_t)c->engine.n_rules;
+	fh_engine_cfg_default(&d);
+	for (unsigned i = 0; i < c->engine.n_rules; i++) {
+		const struct fh_cfg_rule *r = &c->engine.rules[i];
+		struct fh_engine_rule *o = &e->rules[i];
+		/* Start from the engine's default rule of this kind: fields the config
+		 * does not name keep the engine's tuning. */
+		for (unsigned j = 0; j < d.n_rules; j++) {
+			if (d.rules[j].kind == r->kind) {
+				*o = d.rules[j];
+				break;
+			}
+		}
+		o->window_ms = 0;
+		o->slide_ms = 0;
+		o->n_symbols = 0;
+		o->instr_lo = 0;
+		o->instr_hi = 0;
+		memset(o->symbols, 0, sizeof(o->symbols));
+		o->kind = r->kind;
+		o->severity = r->severity;
+		o->k = r->k;
+		o->k2 = r->k2;
+		o->lookback = r->lookback;
+		o->min_samples = r->min_samples;
+		o->min_bps = r->min_bps;
+		o->min_move = r->min_move;
+		o->min_qty = r->min_qty;
+		o->cooldown_ms = (uint32_t)(r->cooldown_ns / NS_MS);
+		if (r->window >= 0) {
+			const struct fh_cfg_window *w = &c->engine.windows[r->window];
+			o->window_ms = (uint32_t)(w->size_ns / NS_MS);
+			if (r->kind == FH_CFG_RULE_CIRCUIT_BREAKER)
+				o->slide_ms = (uint32_t)(w->slide_ns / NS_MS);
+		}
+		if (!r->all_instruments) {
+			o->n_symbols = (uint16_t)r->n_instruments;
+			for (unsigned k = 0; k < r->n_instruments; k++)
+				memcpy(o->symbols[k], r->instruments[k], FH_CFG_SYMBOL_LEN);
+		}
+	}
+	return fh_engine_cfg_validate(e, err, errlen);
 }
 
 int fh_config_source_index(const struct fh_config *c, const char *name)

@@ -39,9 +39,12 @@
 #define FH_CFG_MAX_SOURCES 64
 #define FH_CFG_MAX_RX_CORES 32
 #define FH_CFG_MAX_SUBSCRIPTIONS 256 /* FIX symbols per source */
-#define FH_CFG_MAX_WINDOWS 16
-#define FH_CFG_MAX_RULES 64
-#define FH_CFG_MAX_RULE_INSTRUMENTS 64
+#define FH_CFG_MAX_WINDOWS 8           /* = FH_ENGINE_MAX_WINDOWS */
+#define FH_CFG_MAX_RULES 32             /* = FH_ENGINE_MAX_RULES */
+#define FH_CFG_MAX_RULE_INSTRUMENTS 8   /* = FH_ENGINE_SCOPE_MAX */
+#define FH_CFG_MAX_SOURCES_PER_CORE 4   /* = FH_ENGINE_MAX_SOURCES (one engine shard per RX core) */
+#define FH_CFG_MAX_SLIDES 64            /* sliding window size / slide, = FH_ENGINE_MAX_BUCKETS */
+#define FH_CFG_MAX_CB_SLIDES 15         /* circuit_breaker window size / slide (< FH_ENGINE_MAX_CB_BUCKETS) */
 #define FH_CFG_MAX_EAL_ARGS 32 /* raw eal.args entries */
 #define FH_CFG_MAX_VDEVS 16
 #define FH_CFG_MAX_PCI 16
@@ -49,7 +52,7 @@
 #define FH_CFG_MAX_CPU 1024 /* lcore ids are 0..FH_CFG_MAX_CPU-1 */
 
 #define FH_CFG_NAME_LEN 32    /* source, window, rule names: [A-Za-z0-9_.-], 1..31 */
-#define FH_CFG_SYMBOL_LEN 24  /* instrument symbols (ITCH: 8, FIX: up to 23) */
+#define FH_CFG_SYMBOL_LEN 16  /* instrument symbols (ITCH: 8, FIX: up to 15) = FH_ENGINE_SYMBOL_LEN */
 #define FH_CFG_HOST_LEN 128   /* host names and addresses */
 #define FH_CFG_PATH_LEN 256   /* file and directory paths */
 #define FH_CFG_IFACE_LEN 64   /* interface: Linux name, PCI address or DPDK vdev name */
@@ -98,6 +101,7 @@ enum fh_cfg_window_kind {
 	FH_CFG_WIN_SLIDING = 2,
 };
 
+/* Same values as enum fh_engine_rule_kind (engine/fh_engine.h) and fh_ev_alert.rule_kind. */
 enum fh_cfg_rule_kind {
 	FH_CFG_RULE_PRICE_SPIKE = 1,
 	FH_CFG_RULE_VOLUME_SURGE = 2,
@@ -106,7 +110,8 @@ enum fh_cfg_rule_kind {
 	FH_CFG_RULE_PRICE_GAP = 5,
 	FH_CFG_RULE_CIRCUIT_BREAKER = 6,
 	FH_CFG_RULE_CROSSED_BOOK = 7,
-	FH_CFG_RULE_STALE_BOOK = 8,
+	FH_CFG_RULE_LOCKED_BOOK = 8,
+	FH_CFG_RULE_STALE_BOOK = 9,
 	FH_CFG_RULE__COUNT
 };
 
@@ -203,24 +208,27 @@ struct fh_cfg_window {
 	uint64_t slide_ns; /* == size_ns for tumbling */
 };
 
-/* Rule parameters; which ones a kind reads is listed in docs/CONFIG.md. */
-struct fh_cfg_rule_params {
-	double k;     /* price_spike: z threshold; spread_widening: x moving average */
-	double z;     /* spike_surge: z threshold */
-	double ratio; /* volume_surge, spike_surge: x moving average of volume */
-	double pct;   /* price_gap, circuit_breaker: percent */
-	int window;   /* index in engine.windows, -1 if the kind takes none */
-	uint32_t min_samples;
-	uint64_t max_age_ns; /* stale_book */
-	bool locked;         /* crossed_book: also alert on locked books */
-};
-
+/*
+ * One anomaly rule, in the engine's terms (struct fh_engine_rule). The YAML
+ * names the thresholds after what they mean; which keys a kind takes is in
+ * docs/CONFIG.md:
+ *   k   <- params.k (price_spike, spread_widening), params.ratio (volume_surge),
+ *          params.z (spike_surge), params.pct (price_gap, circuit_breaker)
+ *   k2  <- params.ratio (spike_surge)
+ */
 struct fh_cfg_rule {
 	char name[FH_CFG_NAME_LEN];
 	uint8_t kind;     /* enum fh_cfg_rule_kind */
 	uint8_t severity; /* FH_SEV_* values: 1 info, 2 warning, 3 critical */
-	struct fh_cfg_rule_params p;
-	uint64_t cooldown_ns; /* minimum gap between two alerts of this rule per instrument */
+	double k;
+	double k2;
+	int window;           /* index in engine.windows, -1 if the kind takes none */
+	uint32_t lookback;    /* EWMA span N (trades, windows or BBO updates) */
+	uint32_t min_samples;
+	uint32_t min_bps;     /* relative floor on the move, basis points */
+	int64_t min_move;     /* absolute floor on the move, FH_PRICE_SCALE units */
+	uint64_t min_qty;     /* minimum window volume (surges) */
+	uint64_t cooldown_ns; /* event time a rule stays silent per instrument after an alert */
 	bool all_instruments;
 	unsigned n_instruments;
 	char instruments[FH_CFG_MAX_RULE_INSTRUMENTS][FH_CFG_SYMBOL_LEN];
@@ -283,6 +291,7 @@ struct fh_config {
 	struct {
 		unsigned n_windows;
 		struct fh_cfg_window windows[FH_CFG_MAX_WINDOWS];
+		int vwap_window; /* window whose closes emit session VWAP, -1: halts and end only */
 		unsigned n_rules;
 		struct fh_cfg_rule rules[FH_CFG_MAX_RULES];
 	} engine;
@@ -296,6 +305,7 @@ struct fh_config {
 			char group[FH_CFG_NAME_LEN]; /* "" = the process's group */
 			uint32_t mode;
 			uint64_t snapshot_interval_ns;
+			bool hugetlb; /* path is a hugetlbfs mount (found at load, with host checks) */
 		} shm;
 		struct {
 			bool enabled;
@@ -311,7 +321,7 @@ struct fh_config {
 			int acks;            /* -1 = all, 0, 1 */
 			bool idempotence;
 			struct {
-				uint64_t capacity; /* events */
+				uint64_t capacity; /* events, power of two */
 				uint8_t policy;    /* enum fh_cfg_queue_policy */
 				char spill_dir[FH_CFG_PATH_LEN];
 				uint64_t spill_max_bytes;
@@ -402,6 +412,16 @@ uint64_t fh_config_memory_estimate(const struct fh_config *cfg);
  */
 int fh_config_eal_argv(const struct fh_config *cfg, const char *prog, char **argv, int max,
 		       char *buf, size_t buflen);
+
+/*
+ * The engine shard config of RX core `rx_core` (struct fh_engine_cfg of
+ * engine/fh_engine.h): the sources that core owns, books.max_instruments,
+ * the windows, vwap_window and every rule. Returns 0, or -EINVAL with the
+ * engine's own reason (a loaded config always converts: the loader checks it).
+ */
+struct fh_engine_cfg;
+int fh_config_engine_cfg(const struct fh_config *cfg, int rx_core, struct fh_engine_cfg *out,
+			 char *err, size_t errlen);
 
 /* Lookups: index, or -1. */
 int fh_config_source_index(const struct fh_config *cfg, const char *name);

@@ -61,6 +61,16 @@ static const char *size(uint64_t v, char *b, size_t n)
 	return b;
 }
 
+/* FH_PRICE_SCALE (1e-8) fixed point as a decimal. */
+static const char *px(int64_t v, char *b, size_t n)
+{
+	uint64_t m = (uint64_t)v;
+	int l = snprintf(b, n, "%" PRIu64 ".%08" PRIu64, m / 100000000, m % 100000000);
+	while (l > 0 && (size_t)l < n && b[l - 1] == '0' && b[l - 2] != '.')
+		b[--l] = '\0';
+	return b;
+}
+
 static const char *tf(bool b)
 {
 	return b ? "true" : "false";
@@ -185,6 +195,13 @@ static void dump_engine(const struct fh_config *c, FILE *o)
 			fprintf(o, ", slide: %s", dur(w->slide_ns, b, sizeof(b)));
 		fprintf(o, "}\n");
 	}
+	if (c->engine.vwap_window >= 0 && (unsigned)c->engine.vwap_window < c->engine.n_windows) {
+		fprintf(o, "  vwap_window: ");
+		q(o, c->engine.windows[c->engine.vwap_window].name);
+		fprintf(o, "\n");
+	} else {
+		fprintf(o, "  vwap_window: none\n");
+	}
 	fprintf(o, "  rules:%s\n", c->engine.n_rules ? "" : " []");
 	for (unsigned i = 0; i < c->engine.n_rules; i++) {
 		const struct fh_cfg_rule *r = &c->engine.rules[i];
@@ -196,29 +213,32 @@ static void dump_engine(const struct fh_config *c, FILE *o)
 		switch (r->kind) {
 		case FH_CFG_RULE_PRICE_SPIKE:
 		case FH_CFG_RULE_SPREAD_WIDENING:
-			fprintf(o, "k: %.17g, min_samples: %u", r->p.k, r->p.min_samples);
+			fprintf(o, "k: %.17g, lookback: %u, min_samples: %u, min_bps: %u, min_move: %s",
+				r->k, r->lookback, r->min_samples, r->min_bps, px(r->min_move, b, sizeof(b)));
 			break;
 		case FH_CFG_RULE_VOLUME_SURGE:
-			fprintf(o, "ratio: %.17g, min_samples: %u", r->p.ratio, r->p.min_samples);
+			fprintf(o, "ratio: %.17g, lookback: %u, min_samples: %u, min_qty: %" PRIu64, r->k,
+				r->lookback, r->min_samples, r->min_qty);
 			break;
 		case FH_CFG_RULE_SPIKE_SURGE:
-			fprintf(o, "z: %.17g, ratio: %.17g, min_samples: %u", r->p.z, r->p.ratio,
-				r->p.min_samples);
+			fprintf(o,
+				"z: %.17g, ratio: %.17g, lookback: %u, min_samples: %u, min_bps: %u, "
+				"min_qty: %" PRIu64,
+				r->k, r->k2, r->lookback, r->min_samples, r->min_bps, r->min_qty);
 			break;
 		case FH_CFG_RULE_PRICE_GAP:
-		case FH_CFG_RULE_CIRCUIT_BREAKER:
-			fprintf(o, "pct: %.17g", r->p.pct);
+			fprintf(o, "pct: %.17g, min_bps: %u, min_move: %s", r->k, r->min_bps,
+				px(r->min_move, b, sizeof(b)));
 			break;
-		case FH_CFG_RULE_CROSSED_BOOK:
-			fprintf(o, "locked: %s", tf(r->p.locked));
+		case FH_CFG_RULE_CIRCUIT_BREAKER:
+			fprintf(o, "pct: %.17g, min_samples: %u", r->k, r->min_samples);
 			break;
 		default:
-			fprintf(o, "max_age: %s", dur(r->p.max_age_ns, b, sizeof(b)));
 			break;
 		}
-		if (r->p.window >= 0 && (unsigned)r->p.window < c->engine.n_windows) {
+		if (r->window >= 0 && (unsigned)r->window < c->engine.n_windows) {
 			fprintf(o, ", window: ");
-			q(o, c->engine.windows[r->p.window].name);
+			q(o, c->engine.windows[r->window].name);
 		}
 		fprintf(o, "}\n      instruments: ");
 		if (r->all_instruments) {

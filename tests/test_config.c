@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "fh_config.h"
+#include "fh_engine.h"
 #include "fh_test.h"
 
 /* A valid one-source config (7 lines); bad cases are edits of it. */
@@ -64,7 +65,8 @@ static const struct bad_case bad[] = {
 	  "t.yaml:9:3: books.max_order: unknown key (did you mean \"max_orders\"?)" },
 	{ SRC "engine:\n  windows: [{name: w, kind: tumbling, size: 1s}]\n  rules:\n"
 	      "    - {name: g, kind: price_gap, params: {k: 3}}\n",
-	  "t.yaml:11:43: engine.rules[0].params.k: unknown key (expected one of: pct)" },
+	  "t.yaml:11:43: engine.rules[0].params.k: unknown key (expected one of: pct, min_move, "
+	  "min_bps)" },
 	{ "sources:\n  - name: a\n    protocol: itch50\n    transport: multicast\n"
 	  "    group: 233.54.12.1\n    port: 26400\n    port: 26401\n    interface: eth0\n",
 	  "t.yaml:7:5: sources[0].port: duplicate key (first at line 6)" },
@@ -160,12 +162,29 @@ static const struct bad_case bad[] = {
 	  "t.yaml:9:55: engine.windows[0].slide: slide 2m is larger than size 1m (slide must be "
 	  "<= size)" },
 	{ SRC "engine:\n  windows: [{name: w1m, kind: tumbling, size: 1m}]\n  rules:\n"
-	      "    - {name: s, kind: price_spike, params: {window: w1n, k: 3}}\n",
-	  "t.yaml:11:53: engine.rules[0].params.window: unknown window \"w1n\" (did you mean "
+	      "    - {name: s, kind: volume_surge, params: {window: w1n}}\n",
+	  "t.yaml:11:54: engine.rules[0].params.window: unknown window \"w1n\" (did you mean "
 	  "\"w1m\"?)" },
 	{ SRC "engine:\n  windows: [{name: w, kind: tumbling, size: 1m}]\n  rules:\n"
-	      "    - {name: s, kind: price_spike, params: {window: w, k: 0}}\n",
-	  "t.yaml:11:59: engine.rules[0].params.k: expected a number > 0 and <= 1e+06, got \"0\"" },
+	      "    - {name: s, kind: price_spike, params: {k: 0}}\n",
+	  "t.yaml:11:48: engine.rules[0].params.k: expected a number > 0 and <= 1e+06, got \"0\"" },
+	{ SRC "engine:\n  windows: [{name: w, kind: tumbling, size: 1m}]\n  rules:\n"
+	      "    - {name: s, kind: price_spike, params: {window: w}}\n",
+	  "t.yaml:11:45: engine.rules[0].params.window: unknown key (expected one of: k, lookback, "
+	  "min_samples, min_bps, min_move)" },
+	{ SRC "engine:\n  windows: [{name: w, kind: sliding, size: 10m, slide: 30s}]\n  rules:\n"
+	      "    - {name: cb, kind: circuit_breaker, params: {window: w}}\n",
+	  "t.yaml:11:58: engine.rules[0].params.window: window \"w\" has 20 slides; a circuit "
+	  "breaker's reference takes at most 15 (use a larger slide)" },
+	{ SRC "  - {name: b, protocol: itch50, transport: kernel_udp, group: 233.54.12.2, port: 1}\n"
+	      "  - {name: c, protocol: itch50, transport: kernel_udp, group: 233.54.12.3, port: 1}\n"
+	      "  - {name: d, protocol: itch50, transport: kernel_udp, group: 233.54.12.4, port: 1}\n"
+	      "  - {name: e, protocol: itch50, transport: kernel_udp, group: 233.54.12.5, port: 1}\n",
+	  "t.yaml:11:5: sources[4].rx_core: core 1 already owns 4 sources; one RX core (one engine "
+	  "shard) takes at most 4: add a core to cores.rx" },
+	{ SRC "publish:\n  kafka: {queue: {capacity: 1000000}}\n",
+	  "t.yaml:9:29: publish.kafka.queue.capacity: expected a power of two 1024..268435456 (e.g. "
+	  "1Mi), got 1000000" },
 	{ SRC "engine:\n  windows: [{name: w, kind: tumbling, size: 1m}]\n  rules:\n"
 	      "    - {name: s, kind: volume_surge, params: {ratio: 5}}\n",
 	  "t.yaml:11:45: engine.rules[0].params.window: missing (a volume_surge rule needs one of "
@@ -285,7 +304,7 @@ static void test_defaults(void)
 	FH_CHECK_EQ_U(cfg.books.crossed_policy, FH_CFG_CROSSED_FLAG);
 	FH_CHECK_EQ_U(cfg.books.snapshot_interval_ns, 1000000000ull);
 	FH_CHECK_EQ_U(cfg.engine.n_windows, 4);
-	FH_CHECK_EQ_U(cfg.engine.n_rules, 8);
+	FH_CHECK_EQ_U(cfg.engine.n_rules, 9);
 	FH_CHECK(cfg.publish.shm.enabled);
 	FH_CHECK_STR(cfg.publish.shm.path, "/dev/shm");
 	FH_CHECK_EQ_U(cfg.publish.shm.slots, 1u << 20);
@@ -373,7 +392,7 @@ static void test_sources_and_rules(void)
 			   "  - {name: k3, protocol: itch50, transport: kernel_udp, group: 233.54.12.3, "
 			   "port: 26400}\n"
 			   "cores: {rx: [2, 3], publisher: 4, control: 5}\n"
-			   "engine:\n  windows: [{name: s, kind: sliding, size: 5m, slide: 30s}]\n"
+			   "engine:\n  windows: [{name: s, kind: sliding, size: 5m, slide: 1m}]\n"
 			   "  rules:\n    - {name: r, kind: circuit_breaker, severity: info, "
 			   "params: {window: s, pct: 7.5}, instruments: [AAPL, MSFT]}\n",
 			   FH_CONFIG_F_NO_HOST_CHECKS, err, sizeof(err)),
@@ -400,12 +419,12 @@ static void test_sources_and_rules(void)
 	FH_CHECK_EQ_I(fh_config_source_index(&cfg, "fix1"), 1);
 	FH_CHECK_EQ_I(fh_config_source_index(&cfg, "nope"), -1);
 	FH_CHECK_EQ_U(cfg.engine.n_windows, 1);
-	FH_CHECK_EQ_U(cfg.engine.windows[0].slide_ns, 30000000000ull);
+	FH_CHECK_EQ_U(cfg.engine.windows[0].slide_ns, 60000000000ull);
 	FH_CHECK_EQ_U(cfg.engine.n_rules, 1);
 	FH_CHECK_EQ_U(cfg.engine.rules[0].kind, FH_CFG_RULE_CIRCUIT_BREAKER);
 	FH_CHECK_EQ_U(cfg.engine.rules[0].severity, 1);
-	FH_CHECK_EQ_I(cfg.engine.rules[0].p.window, 0);
-	FH_CHECK(cfg.engine.rules[0].p.pct == 7.5);
+	FH_CHECK_EQ_I(cfg.engine.rules[0].window, 0);
+	FH_CHECK(cfg.engine.rules[0].k == 7.5);
 	FH_CHECK(!cfg.engine.rules[0].all_instruments);
 	FH_CHECK_EQ_U(cfg.engine.rules[0].n_instruments, 2);
 }
@@ -482,6 +501,26 @@ static void test_default_yaml(void)
 	FH_CHECK_EQ_I(fh_config_load_default(FH_CONFIG_F_NO_HOST_CHECKS, &cfg, err, sizeof(err)), 0);
 	FH_CHECK(!memcmp(&builtin.engine, &cfg.engine, sizeof(cfg.engine)));
 	FH_CHECK(!memcmp(&builtin.books, &cfg.books, sizeof(cfg.books)));
+
+	/* ... which is the engine's own default, rule for rule. */
+	{
+		static struct fh_engine_cfg mine, theirs;
+		FH_CHECK_EQ_I(fh_config_engine_cfg(&cfg, 1, &mine, err, sizeof(err)), 0);
+		fh_engine_cfg_default(&theirs);
+		FH_CHECK_EQ_U(mine.n_sources, 2);
+		FH_CHECK_EQ_U(mine.source_ids[1], 1);
+		FH_CHECK_EQ_U(mine.max_instruments, 16384);
+		FH_CHECK_EQ_U(mine.n_windows, theirs.n_windows);
+		FH_CHECK(!memcmp(mine.windows, theirs.windows, sizeof(mine.windows)));
+		FH_CHECK_EQ_I(mine.vwap_window, theirs.vwap_window);
+		FH_CHECK_EQ_U(mine.n_rules, theirs.n_rules);
+		for (unsigned i = 0; i < mine.n_rules; i++) {
+			if (memcmp(&mine.rules[i], &theirs.rules[i], sizeof(mine.rules[i])))
+				fprintf(stderr, "  rule %u (%s) differs from the engine's default\n", i,
+					cfg.engine.rules[i].name);
+			FH_CHECK(!memcmp(&mine.rules[i], &theirs.rules[i], sizeof(mine.rules[i])));
+		}
+	}
 
 	/* The DPDK EAL arguments it gives. */
 	{
