@@ -639,6 +639,15 @@ static void le_counts(struct fh_metrics *m, const struct fh_hdr *h)
 		m->le_counts[k++] = cum;
 }
 
+/* Displayed quantiles never exceed the exact maximum (a value's bucket top
+ * can lie above it). */
+static void clamp_max(const struct fh_hdr *w, int64_t *vs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (w->total && vs[i] > w->max)
+			vs[i] = w->max;
+}
+
 static const double summary_q[] = { 0.5, 0.9, 0.99, 0.999, 0.9999, 1.0 };
 
 long fh_metrics_render_prometheus(struct fh_metrics *m, char *buf, size_t cap)
@@ -696,6 +705,7 @@ long fh_metrics_render_prometheus(struct fh_metrics *m, char *buf, size_t cap)
 			for (size_t q = 0; q < FH_ARRAY_SIZE(summary_q); q++)
 				ps[q] = summary_q[q] * 100.0;
 			fh_hdr_values_at_percentiles(w, ps, vs, FH_ARRAY_SIZE(ps));
+			clamp_max(w, vs, FH_ARRAY_SIZE(ps));
 			for (size_t q = 0; q < FH_ARRAY_SIZE(summary_q); q++) {
 				snprintf(extra, sizeof(extra), "quantile=\"%g\"", summary_q[q]);
 				put_series(&o, fa->name, "_window_seconds", se->labels, extra);
@@ -793,6 +803,7 @@ long fh_metrics_render_json(struct fh_metrics *m, char *buf, size_t cap)
 		const struct fh_hdr *w = lt->win;
 		int64_t vs[FH_ARRAY_SIZE(json_pcts)];
 		fh_hdr_values_at_percentiles(w, json_pcts, vs, FH_ARRAY_SIZE(json_pcts));
+		clamp_max(w, vs, FH_ARRAY_SIZE(json_pcts));
 		put(&o, "%s{\"name\":\"%s\",\"labels\":", first ? "" : ",", m->fam[se->family].name);
 		put_json_labels(&o, se->labels);
 		put(&o, ",\"count\":%" PRId64 ",\"total\":%" PRId64 ",\"interval_s\":%.3f,"
@@ -869,6 +880,7 @@ static void write_snapshot(struct fh_metrics *m, uint64_t now_ns)
 				e->value = (double)w->total;
 				e->total = m->lat[se->ref].cum->total;
 				fh_hdr_values_at_percentiles(w, ps, e->pct_ns, 5);
+				clamp_max(w, e->pct_ns, 5);
 				e->pct_ns[5] = w->total ? w->max : 0;
 				e->pct_ns[6] = (int64_t)fh_hdr_mean(w);
 			}
