@@ -18,6 +18,10 @@ enum cmd { CMD_COUNTS, CMD_GAPS, CMD_DUMP, CMD_PACKETS, CMD_STATS };
 struct ctx {
 	enum cmd cmd;
 	bool events;
+	bool hex;
+	bool have_gap; /* gaps: a range waiting to be printed (adjacent ones are merged) */
+	char gap_session[FH_MOLD_SESSION_LEN];
+	uint64_t gap_first, gap_last;
 	char line[1024];
 };
 
@@ -54,9 +58,26 @@ static int on_events(void *arg, const struct fh_event *ev, unsigned n)
 	if (c->cmd == CMD_DUMP && c->events)
 		for (unsigned i = 0; i < n; i++) {
 			fh_event_format(&ev[i], c->line, sizeof(c->line));
-			puts(c->line);
+			fputs(c->line, stdout);
+			if (c->hex) {
+				const uint8_t *b = (const uint8_t *)&ev[i];
+				fputs(" raw=", stdout);
+				for (size_t k = 0; k < sizeof(ev[i]); k++)
+					printf("%02x", b[k]);
+			}
+			putchar('\n');
 		}
 	return 0;
+}
+
+static void flush_gap(struct ctx *c)
+{
+	char s[FH_MOLD_SESSION_LEN + 2];
+
+	if (c->have_gap)
+		printf("%s %" PRIu64 " %" PRIu64 "\n", session_str(c->gap_session, s), c->gap_first,
+		       c->gap_last);
+	c->have_gap = false;
 }
 
 static int on_status(void *arg, const struct fh_event *ev)
@@ -67,10 +88,20 @@ static int on_status(void *arg, const struct fh_event *ev)
 					     "end_of_session", "session_start" };
 	const char *k = ev->u.feed.kind < FH_ARRAY_SIZE(kinds) ? kinds[ev->u.feed.kind] : "?";
 
-	if (c->cmd == CMD_GAPS && ev->u.feed.kind == FH_FEED_GAP)
-		printf("%s %" PRIu64 " %" PRIu64 "\n", session_str(ev->u.feed.session, s),
-		       ev->u.feed.first_seq, ev->u.feed.last_seq);
-	else if (c->cmd == CMD_DUMP)
+	if (c->cmd == CMD_GAPS && ev->u.feed.kind == FH_FEED_GAP) {
+		/* A heartbeat during an outage reports the loss so far; the next
+		 * packet the rest. Print one range per outage. */
+		if (c->have_gap && c->gap_last + 1 == ev->u.feed.first_seq &&
+		    !memcmp(c->gap_session, ev->u.feed.session, FH_MOLD_SESSION_LEN)) {
+			c->gap_last = ev->u.feed.last_seq;
+			return 0;
+		}
+		flush_gap(c);
+		c->have_gap = true;
+		memcpy(c->gap_session, ev->u.feed.session, FH_MOLD_SESSION_LEN);
+		c->gap_first = ev->u.feed.first_seq;
+		c->gap_last = ev->u.feed.last_seq;
+	} else if (c->cmd == CMD_DUMP)
 		printf("# %s session=%s first=%" PRIu64 " last=%" PRIu64 "\n", k,
 		       session_str(ev->u.feed.session, s), ev->u.feed.first_seq, ev->u.feed.last_seq);
 	return 0;
@@ -138,7 +169,8 @@ static void usage(void)
 		"  packets  every MoldUDP64 datagram: FRAME SESSION SEQ COUNT LEN,LEN,...\n"
 		"  stats    frame, MoldUDP64, sequencing and rejection counters\n"
 		"options: --group A.B.C.D  --port N  (pcap filter)  --dlq FILE  (dead letters)\n"
-		"         --source N  --events  --buffered (no mmap)\n");
+		"         --source N  --events  --hex (with --events: the 64 event bytes)\n"
+		"         --buffered (read without mmap)\n");
 	exit(2);
 }
 
@@ -148,7 +180,8 @@ int main(int argc, char **argv)
 		{ "group", required_argument, 0, 'g' }, { "port", required_argument, 0, 'p' },
 		{ "dlq", required_argument, 0, 'd' },   { "source", required_argument, 0, 's' },
 		{ "events", no_argument, 0, 'e' },      { "buffered", no_argument, 0, 'b' },
-		{ "help", no_argument, 0, 'h' },        { 0, 0, 0, 0 },
+		{ "hex", no_argument, 0, 'x' },         { "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
 	};
 	struct fh_itch_file_cfg cfg = { 0 };
 	struct fh_itch_file_ops ops = { on_msg, on_events, on_status, on_packet };
@@ -175,7 +208,7 @@ int main(int argc, char **argv)
 	else
 		usage();
 	optind = 2;
-	while ((o = getopt_long(argc, argv, "g:p:d:s:ebh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "g:p:d:s:exbh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'g':
 			if (inet_pton(AF_INET, optarg, &a) != 1)
@@ -193,6 +226,9 @@ int main(int argc, char **argv)
 			break;
 		case 'e':
 			c.events = true;
+			break;
+		case 'x':
+			c.hex = true;
 			break;
 		case 'b':
 			cfg.pcap_flags |= FH_PCAP_BUFFERED;
@@ -221,6 +257,7 @@ int main(int argc, char **argv)
 		if (st.records == 0)
 			return 1;
 	}
+	flush_gap(&c);
 	if (c.cmd == CMD_COUNTS)
 		for (unsigned t = 0; t < 256; t++)
 			if (st.decoder.count[t])
