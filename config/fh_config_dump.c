@@ -98,9 +98,12 @@ static void dump_sources(const struct fh_config *c, FILE *o)
 		if (s->transport == FH_CFG_TR_MULTICAST || s->transport == FH_CFG_TR_KERNEL_UDP) {
 			fprintf(o, "    lines:\n");
 			for (unsigned l = 0; l < s->n_lines; l++) {
-				fprintf(o, "      %c: {group: %s, port: %u, interface: ", l ? 'b' : 'a',
-					s->line[l].group, s->line[l].port);
-				q(o, s->line[l].interface);
+				fprintf(o, "      %c: {group: %s, port: %u", l ? 'b' : 'a', s->line[l].group,
+					s->line[l].port);
+				if (s->line[l].interface[0]) {
+					fprintf(o, ", interface: ");
+					q(o, s->line[l].interface);
+				}
 				fprintf(o, "}\n");
 			}
 		}
