@@ -12,7 +12,7 @@
 #define BUD_NIL UINT32_MAX
 
 struct layout {
-	size_t ins_off, ot_off, lv_off, bnext_off, bprev_off, btag_off, total;
+	size_t ins_off, sym_off, ot_off, lv_off, bnext_off, bprev_off, btag_off, total;
 	uint64_t ot_cap;
 	uint32_t units;
 	unsigned bmax;
@@ -51,6 +51,8 @@ static int layout_of(const struct fh_book_config *c, struct layout *l)
 	size_t off = align64(sizeof(struct fh_book));
 	l->ins_off = off;
 	off = align64(off + (size_t)c->max_instruments * sizeof(struct fh_book_instr));
+	l->sym_off = off;
+	off = align64(off + (size_t)c->max_instruments * 16);
 	l->ot_off = off;
 	off = align64(off + l->ot_cap * sizeof(struct fh_book_order));
 	l->lv_off = off;
@@ -142,10 +144,6 @@ static void bud_reset(struct fh_book *b)
 	bud_push(b, 0, b->bmax);
 }
 
-static unsigned cap_order(uint32_t cap)
-{
-	return (unsigned)__builtin_ctz(cap / FH_BOOK_MIN_CAP);
-}
 
 /* Moves a side to a block of 8 << k levels. 0 or -ENOMEM (side unchanged). */
 static int side_move(struct fh_book *b, struct fh_book_instr *ins, unsigned s, unsigned k)
@@ -156,17 +154,17 @@ static int side_move(struct fh_book *b, struct fh_book_instr *ins, unsigned s, u
 	uint32_t base = (uint32_t)blk * FH_BOOK_MIN_CAP;
 	if (ins->count[s])
 		memcpy(b->lv + base, b->lv + ins->base[s], ins->count[s] * sizeof(struct fh_book_lvl));
-	if (ins->cap[s])
-		bud_free(b, ins->base[s] / FH_BOOK_MIN_CAP, cap_order(ins->cap[s]));
+	if (ins->cap_k[s])
+		bud_free(b, ins->base[s] / FH_BOOK_MIN_CAP, ins->cap_k[s] - 1u);
 	ins->base[s] = base;
-	ins->cap[s] = FH_BOOK_MIN_CAP << k;
+	ins->cap_k[s] = (uint8_t)(k + 1);
 	return 0;
 }
 
 int fh_book_pvt_side_grow(struct fh_book *b, uint32_t instr, unsigned s)
 {
 	struct fh_book_instr *ins = &b->ins[instr];
-	unsigned k = ins->cap[s] ? cap_order(ins->cap[s]) + 1 : 0;
+	unsigned k = ins->cap_k[s]; /* the next size up */
 	if (k > b->bmax)
 		return -ENOMEM;
 	return side_move(b, ins, s, k);
@@ -178,7 +176,7 @@ void fh_book_pvt_side_shrink(struct fh_book *b, uint32_t instr, unsigned s)
 	unsigned k = 0;
 	while ((FH_BOOK_MIN_CAP << k) < 2 * ins->count[s])
 		k++;
-	if ((FH_BOOK_MIN_CAP << k) < ins->cap[s])
+	if ((FH_BOOK_MIN_CAP << k) < fh_book_pvt_cap(ins, s))
 		(void)side_move(b, ins, s, k); /* on failure the larger block stays: still correct */
 }
 
@@ -196,6 +194,7 @@ struct fh_book *fh_book_init(void *mem, const struct fh_book_config *cfg)
 	b->cfg = *cfg;
 	b->memsize = l.total;
 	b->ins = (struct fh_book_instr *)(base + l.ins_off);
+	b->sym = (char(*)[16])(base + l.sym_off);
 	b->ot = (struct fh_book_order *)(base + l.ot_off);
 	b->lv = (struct fh_book_lvl *)(base + l.lv_off);
 	b->bnext = (uint32_t *)(base + l.bnext_off);
@@ -282,14 +281,11 @@ void fh_book_destroy(struct fh_book *b)
 
 void fh_book_reset(struct fh_book *b)
 {
+	/* names survive (a new day of the same feed keeps its directory) */
 	for (uint32_t i = 0; i < b->ninstr; i++) {
-		struct fh_book_instr *ins = &b->ins[i];
-		char sym[16];
-		uint8_t named = ins->named;
-		memcpy(sym, ins->symbol, sizeof(sym));
-		memset(ins, 0, sizeof(*ins));
-		memcpy(ins->symbol, sym, sizeof(sym));
-		ins->named = named;
+		uint8_t named = b->ins[i].named;
+		memset(&b->ins[i], 0, sizeof(b->ins[i]));
+		b->ins[i].named = named;
 	}
 	memset(b->ot, 0, (b->omask + 1) * sizeof(*b->ot));
 	bud_reset(b);
@@ -326,26 +322,26 @@ uint32_t fh_book_max_instruments(const struct fh_book *b)
 
 const char *fh_book_symbol(const struct fh_book *b, uint32_t instr)
 {
-	return instr < b->ninstr ? b->ins[instr].symbol : "";
+	return instr < b->ninstr ? b->sym[instr] : "";
 }
 
-static void set_symbol(struct fh_book_instr *ins, const char *sym, size_t len)
+static void set_symbol(char out[16], const char *sym, size_t len)
 {
-	memset(ins->symbol, 0, sizeof(ins->symbol));
-	if (len > sizeof(ins->symbol) - 1)
-		len = sizeof(ins->symbol) - 1;
+	memset(out, 0, 16);
+	if (len > 15)
+		len = 15;
 	for (size_t i = 0; i < len && sym[i]; i++)
-		ins->symbol[i] = sym[i];
+		out[i] = sym[i];
 	/* trailing spaces are padding */
-	for (size_t i = strlen(ins->symbol); i > 0 && ins->symbol[i - 1] == ' '; i--)
-		ins->symbol[i - 1] = 0;
+	for (size_t i = strlen(out); i > 0 && out[i - 1] == ' '; i--)
+		out[i - 1] = 0;
 }
 
 void fh_book_name_instrument(struct fh_book *b, uint32_t instr, const char *sym, size_t len)
 {
 	if (instr >= b->ninstr || b->ins[instr].named == FH_BOOK_NAMED_DIR)
 		return;
-	set_symbol(&b->ins[instr], sym, len);
+	set_symbol(b->sym[instr], sym, len);
 	b->ins[instr].named = FH_BOOK_NAMED_ADD;
 }
 
@@ -499,11 +495,10 @@ int fh_book_pvt_full(struct fh_book *b, uint32_t instr, const struct fh_event *i
 
 static uint8_t cross_state(const struct fh_book *b, const struct fh_book_instr *ins)
 {
-	uint32_t cb = ins->count[0], ca = ins->count[1];
-	if (!cb || !ca)
+	(void)b;
+	if (!ins->count[0] || !ins->count[1])
 		return 0;
-	int64_t bid = b->lv[ins->base[0] + cb - 1].key;
-	int64_t ask = -b->lv[ins->base[1] + ca - 1].key;
+	int64_t bid = ins->top_key[0], ask = -ins->top_key[1];
 	return bid > ask ? FH_BOOK_F_CROSSED : bid == ask ? FH_BOOK_F_LOCKED : 0;
 }
 
@@ -536,7 +531,7 @@ int fh_book_pvt_other(struct fh_book *b, const struct fh_event *in, struct fh_ev
 			b->st.bad_instrument++;
 			return 0;
 		}
-		set_symbol(&b->ins[id], in->u.instr.symbol, sizeof(in->u.instr.symbol));
+		set_symbol(b->sym[id], in->u.instr.symbol, sizeof(in->u.instr.symbol));
 		b->ins[id].named = FH_BOOK_NAMED_DIR;
 		return 0;
 	case FH_EV_TRADING_STATUS:

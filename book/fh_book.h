@@ -198,10 +198,20 @@ static inline int fh_book_apply(struct fh_book *b, const struct fh_event *in,
 	return fh_book_pvt_apply(b, in, out);
 }
 
-/* Prefetches what applying `in` will touch first (its order slot, its book). */
+/*
+ * Two-stage prefetch for a burst (a full day's order table does not fit in
+ * cache): fh_book_prefetch() for the event ~16 ahead (its order slot and
+ * book line), fh_book_prefetch_levels() for the event ~6 ahead (the top of
+ * the side it will touch; reads the lines the first stage fetched).
+ */
 static inline void fh_book_prefetch(const struct fh_book *b, const struct fh_event *in)
 {
 	fh_book_pvt_prefetch(b, in);
+}
+
+static inline void fh_book_prefetch_levels(const struct fh_book *b, const struct fh_event *in)
+{
+	fh_book_pvt_prefetch_levels(b, in);
 }
 
 /* Events written by the last fh_book_apply() (also when it returned -EPROTO). */

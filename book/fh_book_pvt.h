@@ -47,18 +47,33 @@ _Static_assert(sizeof(struct fh_book_lvl) == 24, "level is 24 bytes");
 #define FH_BOOK_NAMED_ADD 1
 #define FH_BOOK_NAMED_DIR 2
 struct fh_book_instr {
-	uint32_t base[2];  /* first arena slot of the bid / ask array */
-	uint32_t count[2]; /* levels */
-	uint32_t cap[2];   /* arena block size in levels, 0: none */
-	uint8_t flags;     /* FH_BOOK_F_STALE (capacity), CROSSED, LOCKED, HALTED */
-	uint8_t named;     /* FH_BOOK_NAMED_* */
-	uint8_t pad0[2];
-	uint32_t orders;   /* live orders */
-	uint64_t updates;  /* book-changing messages applied */
-	char symbol[16];
-	uint8_t pad1[8];
+	uint32_t base[2];    /* first arena slot of the bid / ask array */
+	uint32_t count[2];   /* levels */
+	uint8_t cap_k[2];    /* arena block of 8 << (cap_k - 1) levels, 0: none */
+	uint8_t flags;       /* FH_BOOK_F_STALE (capacity), CROSSED, LOCKED, HALTED */
+	uint8_t named;       /* FH_BOOK_NAMED_* */
+	uint32_t orders;     /* live orders */
+	uint64_t updates;    /* book-changing messages applied */
+	/* level 1 of each side (valid when count > 0): BBO and the crossed check
+	 * never touch the other side's array */
+	int64_t top_key[2];
+	uint64_t top_qty[2];
 } FH_CACHE_ALIGNED;
 _Static_assert(sizeof(struct fh_book_instr) == 64, "one line per instrument");
+
+static inline uint32_t fh_book_pvt_cap(const struct fh_book_instr *ins, unsigned s)
+{
+	return ins->cap_k[s] ? FH_BOOK_MIN_CAP << (ins->cap_k[s] - 1) : 0;
+}
+
+static inline void fh_book_pvt_top(struct fh_book_instr *ins, const struct fh_book_lvl *L,
+				   uint32_t c, unsigned s)
+{
+	if (c) {
+		ins->top_key[s] = L[c - 1].key;
+		ins->top_qty[s] = L[c - 1].qty;
+	}
+}
 
 struct fh_book {
 	/* read on every message */
@@ -68,6 +83,7 @@ struct fh_book {
 	uint32_t max_orders;
 	struct fh_book_lvl *lv;
 	struct fh_book_instr *ins;
+	char (*sym)[16];     /* instrument names (cold) */
 	uint32_t ninstr;
 	uint16_t depth;
 	uint8_t policy;
@@ -205,11 +221,14 @@ static inline int fh_book_pvt_lvl_add(struct fh_book *b, uint32_t id, unsigned s
 		rank = c - (uint32_t)i;
 		if (rank > b->depth)
 			return 0;
-		*top |= rank == 1;
+		if (rank == 1) {
+			*top = 1;
+			fh_book_pvt_top(ins, L, c, s);
+		}
 		fh_book_pvt_l2(b, o, in, id, s, key, L[i].qty, L[i].orders, rank, FH_L2_CHANGE);
 		return 1;
 	}
-	if (fh_unlikely(c == ins->cap[s])) {
+	if (fh_unlikely(c == fh_book_pvt_cap(ins, s))) {
 		if (fh_book_pvt_side_grow(b, id, s))
 			return -1;
 		L = b->lv + ins->base[s];
@@ -225,7 +244,10 @@ static inline int fh_book_pvt_lvl_add(struct fh_book *b, uint32_t id, unsigned s
 	rank = c + 1 - at;
 	if (rank > b->depth)
 		return 0;
-	*top |= rank == 1;
+	if (rank == 1) {
+		*top = 1;
+		fh_book_pvt_top(ins, L, c + 1, s);
+	}
 	fh_book_pvt_l2(b, o, in, id, s, key, qty, 1, rank, FH_L2_NEW);
 	return 1;
 }
@@ -252,7 +274,10 @@ static inline int fh_book_pvt_lvl_sub(struct fh_book *b, uint32_t id, unsigned s
 	if (L[i].orders) {
 		if (rank > b->depth || (sub == add && !gone))
 			return 0;
-		*top |= rank == 1;
+		if (rank == 1) {
+			*top = 1;
+			fh_book_pvt_top(ins, L, c, s);
+		}
 		fh_book_pvt_l2(b, o, in, id, s, key, L[i].qty, L[i].orders, rank, FH_L2_CHANGE);
 		return 1;
 	}
@@ -261,7 +286,10 @@ static inline int fh_book_pvt_lvl_sub(struct fh_book *b, uint32_t id, unsigned s
 	b->st.live_levels--;
 	int n = 0;
 	if (rank <= b->depth) {
-		*top |= rank == 1;
+		if (rank == 1) {
+			*top = 1;
+			fh_book_pvt_top(ins, L, c, s);
+		}
 		fh_book_pvt_l2(b, o, in, id, s, key, 0, 0, rank, FH_L2_DELETE);
 		n = 1;
 		if (c >= b->depth) {
@@ -271,7 +299,7 @@ static inline int fh_book_pvt_lvl_sub(struct fh_book *b, uint32_t id, unsigned s
 			n = 2;
 		}
 	}
-	if (fh_unlikely(c <= ins->cap[s] / 8 && ins->cap[s] > FH_BOOK_MIN_CAP))
+	if (fh_unlikely(ins->cap_k[s] > 1 && c <= fh_book_pvt_cap(ins, s) / 8))
 		fh_book_pvt_side_shrink(b, id, s);
 	return n;
 }
@@ -318,19 +346,17 @@ static inline int fh_book_pvt_finish(struct fh_book *b, uint32_t id, const struc
 	if (!top)
 		return n;
 	uint32_t cb = ins->count[0], ca = ins->count[1];
-	const struct fh_book_lvl *bb = cb ? &b->lv[ins->base[0] + cb - 1] : NULL;
-	const struct fh_book_lvl *ba = ca ? &b->lv[ins->base[1] + ca - 1] : NULL;
 	struct fh_event *e = fh_book_pvt_ev(&out[n++], in, FH_EV_BBO);
 	e->instrument = id;
-	e->u.bbo.bid_px = bb ? bb->key : FH_PRICE_NONE;
-	e->u.bbo.bid_qty = bb ? bb->qty : 0;
-	e->u.bbo.ask_px = ba ? -ba->key : FH_PRICE_NONE;
-	e->u.bbo.ask_qty = ba ? ba->qty : 0;
+	e->u.bbo.bid_px = cb ? ins->top_key[0] : FH_PRICE_NONE;
+	e->u.bbo.bid_qty = cb ? ins->top_qty[0] : 0;
+	e->u.bbo.ask_px = ca ? -ins->top_key[1] : FH_PRICE_NONE;
+	e->u.bbo.ask_qty = ca ? ins->top_qty[1] : 0;
 	b->st.bbo_updates++;
 	uint8_t st = 0;
-	if (bb && ba)
-		st = bb->key > -ba->key ? FH_BOOK_F_CROSSED
-		     : bb->key == -ba->key ? FH_BOOK_F_LOCKED : 0;
+	if (cb && ca)
+		st = ins->top_key[0] > -ins->top_key[1] ? FH_BOOK_F_CROSSED
+		     : ins->top_key[0] == -ins->top_key[1] ? FH_BOOK_F_LOCKED : 0;
 	if (fh_unlikely(st != (ins->flags & (FH_BOOK_F_CROSSED | FH_BOOK_F_LOCKED))))
 		n += fh_book_pvt_cross(b, id, in, out + n);
 	return n;
@@ -543,8 +569,42 @@ static inline void fh_book_pvt_prefetch(const struct fh_book *b, const struct fh
 		uint64_t ref;
 		memcpy(&ref, in->u.raw, sizeof(ref));
 		fh_prefetch_w(&b->ot[fh_book_pvt_home(b, ref)]);
+		if (in->type == FH_EV_ORDER_REPLACE)
+			fh_prefetch_w(&b->ot[fh_book_pvt_home(b, in->u.replace.new_ref)]);
 		if (in->instrument < b->ninstr)
 			fh_prefetch_w(&b->ins[in->instrument]);
+	}
+}
+
+/* Second stage: with the order slot and book line cached, the top of the side it touches. */
+static inline void fh_book_pvt_prefetch_levels(const struct fh_book *b, const struct fh_event *in)
+{
+	uint32_t id;
+	unsigned s;
+
+	if (in->type == FH_EV_ORDER_ADD) {
+		id = in->instrument;
+		s = in->u.add.side == FH_SIDE_ASK;
+	} else if ((unsigned)in->type - FH_EV_ORDER_EXEC <=
+		   FH_EV_ORDER_REPLACE - FH_EV_ORDER_EXEC) {
+		uint64_t ref;
+		memcpy(&ref, in->u.raw, sizeof(ref));
+		const struct fh_book_order *o = &b->ot[fh_book_pvt_home(b, ref)];
+		if (o->side == 0 || o->ref != ref)
+			return; /* displaced or unknown: not worth a probe here */
+		id = o->instr;
+		s = o->side - 1u;
+	} else {
+		return;
+	}
+	if (id >= b->ninstr)
+		return;
+	const struct fh_book_instr *ins = &b->ins[id];
+	uint32_t c = ins->count[s];
+	if (c) {
+		const char *top = (const char *)&b->lv[ins->base[s] + c - 1];
+		fh_prefetch_w(top);
+		fh_prefetch_w(top - 40); /* levels 2 and 3 may sit on the line before */
 	}
 }
 

@@ -143,7 +143,7 @@ fi
 # 3. a simulated day: day file and pcap of the same session give the same books
 SIM=$B/fh-sim
 if [ -x "$SIM" ] && "$SIM" --help 2>&1 | grep -q -- '--pcap\|pcap'; then
-	if "$SIM" --messages 300000 --symbols 300 --seed 5 --out "$tmp/day.itch" >/dev/null 2>&1 &&
+	if "$SIM" --messages 300000 --symbols 300 --seed 5 --itch "$tmp/day.itch" >/dev/null 2>&1 &&
 		"$SIM" --messages 300000 --symbols 300 --seed 5 --pcap "$tmp/day.pcap" >/dev/null 2>&1; then
 		"$BOOK" dump "$tmp/day.itch" >"$tmp/gd" 2>"$tmp/ed"
 		"$BOOK" dump "$tmp/day.pcap" >"$tmp/gp" 2>"$tmp/ep"

@@ -871,12 +871,13 @@ static void test_capacity(void)
 
 /* -------------------------------------------------- reference cross-checks */
 
-static void test_sim_vs_reference(void)
+/* One seeded simulated session through decoder, fast book and reference, compared after every message. */
+static void sim_vs_reference(uint64_t seed, uint64_t messages, uint32_t symbols)
 {
 	struct fh_sim_cfg sc = fh_sim_cfg_default();
-	sc.seed = 20261121;
-	sc.messages = 5000000;
-	sc.symbols = 1500;
+	sc.seed = seed;
+	sc.messages = messages;
+	sc.symbols = symbols;
 	struct fh_sim *sim = fh_sim_create(&sc);
 	if (!sim)
 		FH_SKIP("simulator unavailable");
@@ -889,11 +890,11 @@ static void test_sim_vs_reference(void)
 	fh_itch_decoder_init(&d, 1, 0, NULL);
 	uint8_t msg[FH_SIM_MSG_MAX];
 	struct fh_event ev[FH_ITCH_MAX_EVENTS];
-	uint64_t seq = 0, msgs = 0;
+	uint64_t seq = 0, msgs = 0, undecoded = 0;
 	int len;
 	while ((len = fh_sim_next(sim, msg, sizeof(msg))) > 0) {
 		int n = fh_itch_decode(&d, msg, (size_t)len, ++seq, 0, ev);
-		FH_CHECK(n > 0);
+		undecoded += n <= 0;
 		for (int k = 0; k < n; k++)
 			rig_apply(&rg, &ev[k], (seq & 15) == 0);
 		msgs++;
@@ -903,15 +904,22 @@ static void test_sim_vs_reference(void)
 	struct fh_sim_stats ss;
 	fh_sim_get_stats(sim, &ss);
 	const struct fh_book_stats *st = fh_book_stats(rg.b);
-	printf("  sim: %llu messages (U %llu, E %llu, C %llu, X %llu, D %llu), %llu compares, "
-	       "peak %llu orders %llu levels\n",
-	       (unsigned long long)msgs, (unsigned long long)ss.by_type['U'],
-	       (unsigned long long)ss.by_type['E'], (unsigned long long)ss.by_type['C'],
-	       (unsigned long long)ss.by_type['X'], (unsigned long long)ss.by_type['D'],
-	       (unsigned long long)rg.compared, (unsigned long long)st->peak_orders,
-	       (unsigned long long)st->peak_levels);
-	FH_CHECK(msgs >= 5000000);
-	FH_CHECK(ss.by_type['U'] > 0 && ss.by_type['E'] > 0 && ss.by_type['X'] > 0);
+	uint32_t deepest = 0;
+	for (uint32_t id = 0; id < rg.ninstr; id++) {
+		uint32_t nb = fh_book_level_count(rg.b, id, 'B'), na = fh_book_level_count(rg.b, id, 'S');
+		deepest = nb > deepest ? nb : na > deepest ? na : deepest;
+	}
+	printf("  sim seed %llu, %u symbols: %llu messages (U %llu, E %llu, C %llu, X %llu, D %llu), "
+	       "%llu compares, peak %llu orders %llu levels, deepest final side %u levels\n",
+	       (unsigned long long)seed, symbols, (unsigned long long)msgs,
+	       (unsigned long long)ss.by_type['U'], (unsigned long long)ss.by_type['E'],
+	       (unsigned long long)ss.by_type['C'], (unsigned long long)ss.by_type['X'],
+	       (unsigned long long)ss.by_type['D'], (unsigned long long)rg.compared,
+	       (unsigned long long)st->peak_orders, (unsigned long long)st->peak_levels, deepest);
+	FH_CHECK_EQ_U(msgs, messages);
+	FH_CHECK_EQ_U(undecoded, 0);
+	FH_CHECK(ss.by_type['U'] > 0 && ss.by_type['E'] > 0 && ss.by_type['X'] > 0 &&
+		 ss.by_type['C'] > 0);
 	rig_compare_all(&rg);
 	rig_counters(&rg);
 	/* the simulator only names live orders */
@@ -921,6 +929,18 @@ static void test_sim_vs_reference(void)
 	FH_CHECK_EQ_U(rg.fails, 0);
 	rig_fini(&rg);
 	fh_sim_destroy(sim);
+}
+
+/* (a) of the acceptance: >= 5 M messages, replaces, partial executions, churn. */
+static void test_sim_vs_reference(void)
+{
+	sim_vs_reference(20261121, 5000000, 1500);
+}
+
+/* Few instruments, so books run deep: inserts and deletes far from the top. */
+static void test_sim_deep_vs_reference(void)
+{
+	sim_vs_reference(99, 1000000, 12);
 }
 
 static void test_snippet_vs_reference(void)
@@ -1086,6 +1106,7 @@ static const struct fh_test_case cases[] = {
 	FH_CASE(test_capacity),
 	FH_CASE(test_snippet_vs_reference),
 	FH_CASE(test_no_allocation),
+	FH_CASE(test_sim_deep_vs_reference),
 	FH_CASE(test_sim_vs_reference),
 	{ 0 },
 };
