@@ -13,6 +13,7 @@
 #define RING_MASK (RING - 1)
 #define MAX_DEPTH 24 /* deepest level (from the touch) a new order is placed at */
 #define PEND_CAP 64
+#define PICK_AHEAD 16 /* power of two */
 #define SEC 1000000000ULL
 #define HMS(h, m, s) ((((uint64_t)(h) * 60 + (m)) * 60 + (s)) * SEC)
 
@@ -30,12 +31,6 @@ static inline uint64_t rnd(uint64_t *st)
 static inline uint32_t rnd_n(uint64_t *st, uint32_t n)
 {
 	return (uint32_t)(((rnd(st) >> 32) * (uint64_t)n) >> 32);
-}
-
-/* True with probability p/65536. */
-static inline bool rnd_p16(uint64_t *st, uint32_t p)
-{
-	return (rnd(st) & 0xffff) < p;
 }
 
 #define P16(x) ((uint32_t)((x) * 65536.0))
@@ -58,6 +53,8 @@ struct sim_level {
 };
 
 struct sim_inst {
+	/* first cache line: what every order-flow step reads */
+	struct sim_level *lvl;
 	int32_t bid, ask; /* best levels, valid when n_bid / n_ask > 0 */
 	int32_t lo, hi;   /* lowest / highest occupied level, valid when any order rests */
 	int32_t mid2;     /* twice the anchor mid level, for sides that are empty */
@@ -68,14 +65,15 @@ struct sim_inst {
 	int8_t drift;     /* -1, 0, +1: the direction the order flow pushes the price */
 	uint8_t halted;
 	uint8_t wide;     /* spread-widening anomaly in force until wide_until */
-	uint8_t an_busy;  /* an anomaly is planned on it */
+	/* second line: rare paths */
+	uint8_t an_busy __attribute__((aligned(64))); /* an anomaly is planned on it */
 	int32_t wide_bid, wide_ask;
 	uint64_t wide_until;
-	struct sim_level *lvl;
 	char sym[8];
 	uint32_t rank; /* 0 = most active */
 	double weight; /* share of the order flow */
-};
+} FH_CACHE_ALIGNED;
+_Static_assert(sizeof(struct sim_inst) == 128, "hot instrument state in one line");
 
 enum sched_kind {
 	SCH_SYS, SCH_R, SCH_H, SCH_Y, SCH_L, SCH_V, SCH_W, SCH_K, SCH_J, SCH_OPHALT,
@@ -137,6 +135,7 @@ struct fh_sim {
 	uint64_t flow_j;   /* flow messages emitted */
 	uint64_t flow_est; /* flow messages planned */
 	uint64_t seg_j0[NSEG + 1];
+	double seg_step[NSEG]; /* ns per flow message in each segment */
 	unsigned seg_i;
 	uint64_t flow_next_ts;
 	bool flow_ts_valid;
@@ -149,6 +148,12 @@ struct fh_sim {
 	uint32_t burst_n;
 	uint16_t burst_inst;
 	uint8_t burst_side;
+
+	uint64_t rng_pick;
+	uint64_t pool; /* unused random bits */
+	unsigned nbits;
+	uint32_t pick[PICK_AHEAD];
+	uint32_t pick_head;
 
 	uint32_t n_inst;
 	struct sim_inst *inst;
@@ -180,6 +185,31 @@ struct fh_sim {
 	uint8_t carry[FH_SIM_MSG_MAX]; /* a message fh_sim_fill() made but could not fit */
 	uint32_t carry_len;
 };
+
+/* Random bits drawn 64 at a time: most decisions need 1 to 16 of them. */
+static inline uint32_t bits(struct fh_sim *s, unsigned k)
+{
+	if (s->nbits < k) {
+		s->pool = rnd(&s->rng);
+		s->nbits = 64;
+	}
+	uint32_t v = (uint32_t)(s->pool & ((1ULL << k) - 1));
+	s->pool >>= k;
+	s->nbits -= k;
+	return v;
+}
+
+/* True with probability p/65536. */
+static inline bool p16(struct fh_sim *s, uint32_t p)
+{
+	return bits(s, 16) < p;
+}
+
+/* Uniform in [0, n). */
+static inline uint32_t rbn(struct fh_sim *s, uint32_t n)
+{
+	return (uint32_t)(((uint64_t)bits(s, 32) * n) >> 32);
+}
 
 static const char *const mpids[] = { "NITE", "GSCO", "MSCO", "UBSS", "VIRT", "CDRG",
 				     "JPMS", "SUSQ", "CITD", "HRTF", "JANE", "XTXM" };
@@ -358,7 +388,7 @@ static uint32_t pick_near(struct fh_sim *s, struct sim_inst *in, uint8_t side, u
 			lv++;
 	}
 	struct sim_level *l = level(in, lv);
-	return rnd_p16(&s->rng, P16(0.7)) ? l->tail : l->head;
+	return p16(s, P16(0.7)) ? l->tail : l->head;
 }
 
 static inline uint8_t pick_side(struct fh_sim *s, const struct sim_inst *in, int bias)
@@ -369,7 +399,7 @@ static inline uint8_t pick_side(struct fh_sim *s, const struct sim_inst *in, int
 		return 'B';
 	/* bias > 0: the ask side is preferred (it is being taken out as the price rises) */
 	uint32_t p = bias > 0 ? P16(0.62) : bias < 0 ? P16(0.38) : P16(0.5);
-	return rnd_p16(&s->rng, p) ? 'S' : 'B';
+	return p16(s, p) ? 'S' : 'B';
 }
 
 /* ---------------------------------------------------------------- messages */
@@ -384,7 +414,7 @@ static int emit_delete(struct fh_sim *s, struct sim_inst *in, uint32_t slot, uin
 
 static inline uint32_t draw_shares(struct fh_sim *s)
 {
-	return s->lot_tab[rnd(&s->rng) & 0xff];
+	return s->lot_tab[bits(s, 8)];
 }
 
 static int emit_add_at(struct fh_sim *s, struct sim_inst *in, uint8_t side, int32_t lv,
@@ -399,7 +429,7 @@ static int emit_add_at(struct fh_sim *s, struct sim_inst *in, uint8_t side, int3
 	}
 	struct sim_order *o = &s->ord[slot];
 	o->ref = s->next_ref;
-	s->next_ref += 1 + (rnd(&s->rng) & 3);
+	s->next_ref += 1 + bits(s, 2);
 	o->shares = shares;
 	o->lv = lv;
 	o->inst = (uint16_t)i;
@@ -407,7 +437,7 @@ static int emit_add_at(struct fh_sim *s, struct sim_inst *in, uint8_t side, int3
 	order_link(s, in, slot);
 	s->st.orders_added++;
 
-	bool mpid = rnd_p16(&s->rng, P16(0.2));
+	bool mpid = p16(s, P16(0.2));
 	uint8_t *p = hdr(m, mpid ? 'F' : 'A', loc(s, i), s->last_ts);
 	fh_put_be64(p, o->ref);
 	p[8] = side;
@@ -416,7 +446,7 @@ static int emit_add_at(struct fh_sim *s, struct sim_inst *in, uint8_t side, int3
 	fh_put_be32(p + 21, lv_px(in, lv));
 	if (!mpid)
 		return 36;
-	memcpy(p + 25, mpids[rnd_n(&s->rng, FH_ARRAY_SIZE(mpids))], 4);
+	memcpy(p + 25, mpids[rbn(s, FH_ARRAY_SIZE(mpids))], 4);
 	return 40;
 }
 
@@ -424,15 +454,15 @@ static int do_delete(struct fh_sim *s, struct sim_inst *in, uint8_t *m);
 
 static int do_add(struct fh_sim *s, struct sim_inst *in, uint8_t *m)
 {
-	uint8_t side = rnd_p16(&s->rng, P16(0.5)) ? 'B' : 'S';
-	int32_t d = s->depth_tab[rnd(&s->rng) & 0xff];
+	uint8_t side = p16(s, P16(0.5)) ? 'B' : 'S';
+	int32_t d = s->depth_tab[bits(s, 8)];
 	int32_t lv, half = in->s0 / 2;
 
 	if (side == 'B') {
 		if (in->wide)
 			lv = in->wide_bid - d;
 		else if (in->n_bid && in->n_ask && in->ask - in->bid > in->s0 &&
-			 rnd_p16(&s->rng, in->drift > 0 ? P16(0.8) : P16(0.55)))
+			 p16(s, in->drift > 0 ? P16(0.8) : P16(0.55)))
 			lv = in->bid + 1; /* improve a spread wider than normal */
 		else if (in->n_bid)
 			lv = in->bid - d;
@@ -446,7 +476,7 @@ static int do_add(struct fh_sim *s, struct sim_inst *in, uint8_t *m)
 		if (in->wide)
 			lv = in->wide_ask + d;
 		else if (in->n_bid && in->n_ask && in->ask - in->bid > in->s0 &&
-			 rnd_p16(&s->rng, in->drift < 0 ? P16(0.8) : P16(0.55)))
+			 p16(s, in->drift < 0 ? P16(0.8) : P16(0.55)))
 			lv = in->ask - 1;
 		else if (in->n_ask)
 			lv = in->ask + d;
@@ -477,13 +507,13 @@ static int do_delete(struct fh_sim *s, struct sim_inst *in, uint8_t *m)
 {
 	uint32_t slot;
 
-	if (rnd_p16(&s->rng, P16(0.15))) {
+	if (p16(s, P16(0.15))) {
 		/* stale deep orders are cancelled too: this keeps the span within the ring */
 		uint8_t side = pick_side(s, in, 0);
 		slot = level(in, side == 'B' ? in->lo : in->hi)->head;
 	} else {
 		uint8_t side = pick_side(s, in, in->drift);
-		uint32_t d = (in->drift && rnd_p16(&s->rng, P16(0.3))) ? 0 : s->depth_tab[rnd(&s->rng) & 0xff];
+		uint32_t d = (in->drift && p16(s, P16(0.3))) ? 0 : s->depth_tab[bits(s, 8)];
 		slot = pick_near(s, in, side, d);
 	}
 	return emit_delete(s, in, slot, m);
@@ -492,13 +522,13 @@ static int do_delete(struct fh_sim *s, struct sim_inst *in, uint8_t *m)
 static int do_replace(struct fh_sim *s, struct sim_inst *in, uint8_t *m)
 {
 	uint8_t side = pick_side(s, in, in->drift);
-	uint32_t slot = pick_near(s, in, side, s->depth_tab[rnd(&s->rng) & 0xff]);
+	uint32_t slot = pick_near(s, in, side, s->depth_tab[bits(s, 8)]);
 	struct sim_order *o = &s->ord[slot];
 	uint64_t old_ref = o->ref;
 	int32_t old_lv = o->lv;
-	int32_t lv = o->lv + (int32_t)rnd_n(&s->rng, 3) - 1;
+	int32_t lv = o->lv + (int32_t)rbn(s, 3) - 1;
 	uint32_t i = (uint32_t)(in - s->inst);
-	uint32_t shares = rnd_p16(&s->rng, P16(0.5)) ? o->shares : draw_shares(s);
+	uint32_t shares = p16(s, P16(0.5)) ? o->shares : draw_shares(s);
 
 	order_unlink(s, in, slot);
 	if (in->wide)
@@ -510,7 +540,7 @@ static int do_replace(struct fh_sim *s, struct sim_inst *in, uint8_t *m)
 	uint32_t ns = slot_alloc(s); /* the slot just freed: never NIL here */
 	struct sim_order *n = &s->ord[ns];
 	n->ref = s->next_ref;
-	s->next_ref += 1 + (rnd(&s->rng) & 3);
+	s->next_ref += 1 + bits(s, 2);
 	n->shares = shares;
 	n->lv = lv;
 	n->inst = (uint16_t)i;
@@ -536,9 +566,9 @@ static int do_exec(struct fh_sim *s, struct sim_inst *in, uint8_t *m, bool with_
 	uint32_t px = lv_px(in, lv);
 	uint32_t q = o->shares;
 
-	if (q > 1 && !rnd_p16(&s->rng, P16(0.55))) {
+	if (q > 1 && !p16(s, P16(0.55))) {
 		uint32_t part = draw_shares(s);
-		q = part < q ? part : 1 + rnd_n(&s->rng, q - 1);
+		q = part < q ? part : 1 + rbn(s, q - 1);
 	}
 	uint8_t *p = hdr(m, with_price ? 'C' : 'E', loc(s, i), s->last_ts);
 	fh_put_be64(p, o->ref);
@@ -547,7 +577,7 @@ static int do_exec(struct fh_sim *s, struct sim_inst *in, uint8_t *m, bool with_
 	int len = 31;
 	bool printable = true;
 	if (with_price) {
-		printable = rnd_p16(&s->rng, P16(0.5));
+		printable = p16(s, P16(0.5));
 		p[20] = printable ? 'Y' : 'N';
 		fh_put_be32(p + 21, px);
 		len = 36;
@@ -559,8 +589,8 @@ static int do_exec(struct fh_sim *s, struct sim_inst *in, uint8_t *m, bool with_
 	if (q == o->shares) {
 		order_unlink(s, in, slot);
 		/* a larger aggressor sweeps on at the same level and timestamp */
-		if (!s->burst_n && !level_empty(in, lv) && rnd_p16(&s->rng, P16(0.3))) {
-			s->burst_n = 1 + rnd_n(&s->rng, 3);
+		if (!s->burst_n && !level_empty(in, lv) && p16(s, P16(0.3))) {
+			s->burst_n = 1 + rbn(s, 3);
 			s->burst_inst = (uint16_t)i;
 			s->burst_side = rest_side;
 		}
@@ -573,13 +603,13 @@ static int do_exec(struct fh_sim *s, struct sim_inst *in, uint8_t *m, bool with_
 static int do_cancel(struct fh_sim *s, struct sim_inst *in, uint8_t *m)
 {
 	uint8_t side = pick_side(s, in, 0);
-	uint32_t slot = pick_near(s, in, side, s->depth_tab[rnd(&s->rng) & 0xff]);
+	uint32_t slot = pick_near(s, in, side, s->depth_tab[bits(s, 8)]);
 	struct sim_order *o = &s->ord[slot];
 
 	if (o->shares < 2)
 		return emit_delete(s, in, slot, m);
-	uint32_t q = o->shares > 100 && o->shares % 100 == 0 ? 100 * (1 + rnd_n(&s->rng, o->shares / 100 - 1))
-							     : 1 + rnd_n(&s->rng, o->shares - 1);
+	uint32_t q = o->shares > 100 && o->shares % 100 == 0 ? 100 * (1 + rbn(s, o->shares / 100 - 1))
+							     : 1 + rbn(s, o->shares - 1);
 	uint8_t *p = hdr(m, 'X', loc(s, (uint32_t)(in - s->inst)), s->last_ts);
 	fh_put_be64(p, o->ref);
 	fh_put_be32(p + 8, q);
@@ -608,7 +638,7 @@ static int put_print(struct fh_sim *s, uint32_t i, uint8_t side, uint32_t shares
 static int do_print(struct fh_sim *s, struct sim_inst *in, uint8_t *m)
 {
 	uint32_t i = (uint32_t)(in - s->inst);
-	uint32_t r = rnd_n(&s->rng, 10);
+	uint32_t r = rbn(s, 10);
 	uint32_t px;
 	uint8_t side;
 
@@ -674,11 +704,10 @@ static uint64_t flow_ts(struct fh_sim *s)
 	uint64_t k = j - s->seg_j0[s->seg_i];
 	if (k >= n)
 		k = n ? n - 1 : 0;
-	uint64_t dur = g->t1 - g->t0;
-	uint64_t step = n ? dur / n : dur;
-	uint64_t base = g->t0 + (uint64_t)((unsigned __int128)k * dur / (n ? n : 1));
+	double step = s->seg_step[s->seg_i];
+	uint64_t base = g->t0 + (uint64_t)((double)k * step);
 	/* arrivals cluster: some land on the previous message's nanosecond */
-	uint64_t jit = step ? rnd(&s->rng) % (3 * step + 1) : 0;
+	uint64_t jit = (uint64_t)((double)bits(s, 16) * (3.0 / 65536.0) * step);
 	uint64_t ts = base > jit ? base - jit : 0;
 	return ts < g->t0 ? g->t0 : ts;
 }
@@ -693,11 +722,40 @@ static uint64_t flow_peek(struct fh_sim *s)
 	return s->flow_next_ts;
 }
 
-static inline uint32_t pick_inst(struct fh_sim *s)
+static inline uint32_t draw_inst(struct fh_sim *s)
 {
-	uint64_t r = rnd(&s->rng);
+	uint64_t r = rnd(&s->rng_pick);
 	uint32_t b = (uint32_t)(((r >> 32) * s->n_inst) >> 32);
 	return (uint32_t)r < s->alias_p[b] ? b : s->alias[b];
+}
+
+/*
+ * Instruments are drawn PICK_AHEAD steps early from their own random stream
+ * so their state is in cache when used: the struct is prefetched when drawn,
+ * the best levels half-way, the orders at those levels two steps ahead.
+ * (Most instruments are rarely touched: without this every step waits for
+ * memory three times.)
+ */
+static inline uint32_t pick_inst(struct fh_sim *s)
+{
+	uint32_t h = s->pick_head;
+	uint32_t i = s->pick[h];
+	uint32_t nw = draw_inst(s);
+
+	s->pick[h] = nw;
+	fh_prefetch_w(&s->inst[nw]);
+	s->pick_head = (h + 1) & (PICK_AHEAD - 1);
+
+	struct sim_inst *in = &s->inst[s->pick[(h + PICK_AHEAD / 2) & (PICK_AHEAD - 1)]];
+	fh_prefetch_w(level(in, in->bid));
+	fh_prefetch_w(level(in, in->ask));
+	in = &s->inst[s->pick[(h + 3) & (PICK_AHEAD - 1)]];
+	struct sim_level *lb = level(in, in->bid), *la = level(in, in->ask);
+	if (lb->tail != NIL)
+		fh_prefetch_w(&s->ord[lb->tail]);
+	if (la->head != NIL)
+		fh_prefetch_w(&s->ord[la->head]);
+	return i;
 }
 
 static int flow_step(struct fh_sim *s, uint8_t *m)
@@ -725,7 +783,7 @@ static int flow_step(struct fh_sim *s, uint8_t *m)
 		s->last_ts = ts;
 
 	for (;;) {
-		uint32_t a = (uint32_t)(rnd(&s->rng) & 0xffff);
+		uint32_t a = bits(s, 16);
 		/* an action on resting orders goes to an instrument that has some: the mix stays the mix */
 		for (int tries = 0;; tries++) {
 			in = &s->inst[pick_inst(s)];
@@ -734,8 +792,8 @@ static int flow_step(struct fh_sim *s, uint8_t *m)
 		}
 		if (fh_unlikely(in->wide) && s->last_ts >= in->wide_until)
 			in->wide = 0;
-		if (fh_unlikely(rnd_p16(&s->rng, 40))) {
-			int8_t d = (int8_t)((int)rnd_n(&s->rng, 4) - 1);
+		if (fh_unlikely(p16(s, 40))) {
+			int8_t d = (int8_t)((int)rbn(s, 4) - 1);
 			in->drift = d > 1 ? 0 : d;
 		}
 		if (a < s->thr_add || !inst_live(in)) {
@@ -961,7 +1019,7 @@ static int an_step(struct fh_sim *s, const struct sched *e, uint8_t *m)
 		}
 		p.kind = PEND_PRINT;
 		p.a = (int32_t)px;
-		p.b = 100 * (int32_t)(1 + rnd_n(&s->rng, 5));
+		p.b = 100 * (int32_t)(1 + rbn(s, 5));
 		p.n = 1;
 		p.side = a->dir > 0 ? 'S' : 'B';
 		pend_push(s, &p);
@@ -983,13 +1041,13 @@ static int an_step(struct fh_sim *s, const struct sched *e, uint8_t *m)
 		a->t.end_ns = s->last_ts;
 		break;
 	case FH_SIM_AN_PRICE_GAP:
-		relocate(s, i, move_lv(in, ref_px(in), 0.082 * a->dir), 100 * (1 + rnd_n(&s->rng, 9)), 1);
+		relocate(s, i, move_lv(in, ref_px(in), 0.082 * a->dir), 100 * (1 + rbn(s, 9)), 1);
 		a->t.end_ns = s->last_ts;
 		break;
 	case FH_SIM_AN_CIRCUIT_BREAKER:
 		/* 7 steps of ~2 %, each from the previous step's price: ~14.9 % in total */
 		relocate(s, i, move_lv(in, a->ref_px, (pow(1.0205, step + 1) - 1.0) * a->dir),
-			 100 * (1 + rnd_n(&s->rng, 9)), 1);
+			 100 * (1 + rbn(s, 9)), 1);
 		a->t.end_ns = s->last_ts;
 		break;
 	case FH_SIM_AN_SPREAD_WIDENING: {
@@ -1277,21 +1335,21 @@ static void plan_anomalies(struct fh_sim *s, const uint32_t *rank_to_inst)
 		uint32_t span = 8 * n < lim ? 8 * n : lim;
 		uint32_t r = 5 % s->n_inst, i;
 		for (uint32_t tries = 0;; tries++) {
-			r = (5 + rnd_n(&s->rng, span)) % s->n_inst;
+			r = (5 + rbn(s, span)) % s->n_inst;
 			i = by_rank(s, rank_to_inst, r);
 			if (!s->inst[i].an_busy || tries > 64)
 				break;
 		}
 		s->inst[i].an_busy = 1;
 		a->inst = (uint16_t)i;
-		a->dir = rnd_p16(&s->rng, P16(0.5)) ? 1 : -1;
+		a->dir = p16(s, P16(0.5)) ? 1 : -1;
 		a->t.kind = kind;
 		a->t.locate = loc(s, i);
 		memcpy(a->t.symbol, s->inst[i].sym, 8);
 		a->t.symbol[8] = 0;
 		double trades_per_s = reg_rate * s->inst[i].weight * 0.04;
 		double vol1s = trades_per_s * s->mean_lot;
-		uint64_t ts = t0 + slot * k + rnd_n(&s->rng, (uint32_t)(slot / 2 / 1000000)) * 1000000ULL;
+		uint64_t ts = t0 + slot * k + rbn(s, (uint32_t)(slot / 2 / 1000000)) * 1000000ULL;
 		switch (kind) {
 		case FH_SIM_AN_PRICE_SPIKE:
 			sch_add(s, ts, SCH_AN, 0, i, k);
@@ -1439,7 +1497,9 @@ struct fh_sim *fh_sim_create(const struct fh_sim_cfg *cfg)
 	s->ord_cap = (uint32_t)(s->peak_target * 5 / 4 + 4096);
 	s->free_head = NIL;
 
-	s->inst = calloc(s->n_inst, sizeof(*s->inst));
+	s->inst = aligned_alloc(FH_CACHE_LINE, s->n_inst * sizeof(*s->inst));
+	if (s->inst)
+		memset(s->inst, 0, s->n_inst * sizeof(*s->inst));
 	s->levels = malloc((size_t)s->n_inst * RING * sizeof(*s->levels));
 	s->alias = malloc(s->n_inst * sizeof(*s->alias));
 	s->alias_p = malloc(s->n_inst * sizeof(*s->alias_p));
@@ -1481,7 +1541,7 @@ struct fh_sim *fh_sim_create(const struct fh_sim_cfg *cfg)
 	for (uint32_t i = 0; i < s->n_inst; i++)
 		rank_to_inst[i] = i;
 	for (uint32_t i = s->n_inst; i > 1; i--) {
-		uint32_t j = rnd_n(&s->rng, i);
+		uint32_t j = rbn(s, i);
 		uint32_t t = rank_to_inst[i - 1];
 		rank_to_inst[i - 1] = rank_to_inst[j];
 		rank_to_inst[j] = t;
@@ -1504,6 +1564,9 @@ struct fh_sim *fh_sim_create(const struct fh_sim_cfg *cfg)
 	}
 	if (build_alias(s))
 		goto out_nomem;
+	s->rng_pick = cfg->seed * 0x9e3779b97f4a7c15ULL + 0x1234567;
+	for (uint32_t k = 0; k < PICK_AHEAD; k++)
+		s->pick[k] = draw_inst(s);
 
 	/* flow budget: everything not scheduled, split over the time segments */
 	uint32_t ipo = rank_to_inst[s->n_inst > 3 ? s->n_inst / 3 : 0];
@@ -1518,6 +1581,10 @@ struct fh_sim *fh_sim_create(const struct fh_sim_cfg *cfg)
 		acc += segs[k].share;
 	}
 	s->seg_j0[NSEG] = s->flow_est;
+	for (unsigned k = 0; k < NSEG; k++) {
+		uint64_t n = s->seg_j0[k + 1] - s->seg_j0[k];
+		s->seg_step[k] = (double)(segs[k].t1 - segs[k].t0) / (double)(n ? n : 1);
+	}
 	update_thresholds(s);
 	free(rank_to_inst);
 	return s;
