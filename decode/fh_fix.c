@@ -83,13 +83,19 @@ static uint32_t fix_slots(uint32_t n)
 	return s;
 }
 
+static size_t fix_mask_words(uint32_t max_msg_len)
+{
+	return max_msg_len / 64 + 2;
+}
+
 size_t fh_fix_memsize(const struct fh_fix_cfg *cfg)
 {
 	struct fh_fix_cfg c = *cfg;
 	fix_defaults(&c);
 	return (size_t)c.max_instruments * sizeof(struct fh_fix_instr) +
-	       (size_t)fix_slots(c.max_instruments) * sizeof(uint32_t) +
-	       (size_t)c.max_entries * sizeof(struct fix_entry) + 64;
+	       (size_t)fix_slots(c.max_instruments) * sizeof(uint32_t) + 64 +
+	       (size_t)c.max_entries * sizeof(struct fix_entry) +
+	       2 * fix_mask_words(c.max_msg_len) * sizeof(uint64_t);
 }
 
 int fh_fix_init(struct fh_fix_decoder *d, void *mem, const struct fh_fix_cfg *cfg)
@@ -107,6 +113,8 @@ int fh_fix_init(struct fh_fix_decoder *d, void *mem, const struct fh_fix_cfg *cf
 	d->slots = (uint32_t *)(d->instr + c.max_instruments);
 	d->slot_mask = fix_slots(c.max_instruments) - 1;
 	d->entries = (void *)(((uintptr_t)(d->slots + d->slot_mask + 1) + 63) & ~(uintptr_t)63);
+	d->soh_mask = (uint64_t *)((struct fix_entry *)d->entries + c.max_entries);
+	d->eq_mask = d->soh_mask + fix_mask_words(c.max_msg_len);
 	return 0;
 }
 
@@ -234,19 +242,25 @@ const struct fh_fix_instr *fh_fix_instrument(const struct fh_fix_decoder *d, uin
 
 /* ---- framing ---- */
 
-static bool fix_begin_ok(const uint8_t *p, size_t n, uint8_t *ver)
+static inline bool fix_begin_ok(const uint8_t *p, size_t n, uint8_t *ver)
 {
-	/* p: BeginString value, n its length */
-	if (n == 7 && !memcmp(p, "FIX.4.", 6) && p[6] >= '0' && p[6] <= '4') {
+	/* p: BeginString value, n its length; 8 bytes at p are readable (the
+	 * callers checked 16 bytes, or the 7-byte trailer follows). */
+	uint64_t x;
+
+	memcpy(&x, p, 8);
+	if (n == 8 && x == 0x312e312e54584946ull) { /* "FIXT.1.1" */
+		*ver = FH_FIX_VT11;
+		return true;
+	}
+	x &= 0x00ffffffffffffffull;
+	if (n == 7 && (x & 0x0000ffffffffffffull) == 0x00002e342e584946ull && /* "FIX.4." */
+	    p[6] >= '0' && p[6] <= '4') {
 		*ver = (uint8_t)(FH_FIX_V40 + (p[6] - '0'));
 		return true;
 	}
-	if (n == 7 && !memcmp(p, "FIX.5.0", 7)) {
+	if (n == 7 && x == 0x00302e352e584946ull) { /* "FIX.5.0" */
 		*ver = FH_FIX_V50;
-		return true;
-	}
-	if (n == 8 && !memcmp(p, "FIXT.1.1", 8)) {
-		*ver = FH_FIX_VT11;
 		return true;
 	}
 	return false;
@@ -285,12 +299,18 @@ long fh_fix_frame(const uint8_t *buf, size_t len, uint32_t max_msg_len, size_t *
 		goto bad_begin;
 	/* 8=<value><SOH>9=<digits><SOH> */
 	size_t i = 2;
-	while (i < len && i < 16 && buf[i] != FH_FIX_SOH)
-		i++;
-	if (i >= len)
-		return len < 16 ? 0 : -(*skip = s + fix_resync(buf, len, 1), FH_FIX_REJ_BAD_BEGIN_STRING);
+	if (len < 16) {
+		/* too short to tell yet, unless it is already wrong */
+		while (i < len && buf[i] != FH_FIX_SOH)
+			i++;
+		if (i >= len || i < 9)
+			return i < 9 && i < len ? (*skip = s + fix_resync(buf, len, 1),
+						   -FH_FIX_REJ_BAD_BEGIN_STRING) : 0;
+	} else {
+		i = buf[9] == FH_FIX_SOH ? 9 : buf[10] == FH_FIX_SOH ? 10 : 0;
+	}
 	uint8_t ver;
-	if (!fix_begin_ok(buf + 2, i - 2, &ver))
+	if (i < 9 || !fix_begin_ok(buf + 2, i - 2, &ver))
 		goto bad_begin;
 	i++;
 	if (i + 2 > len)
@@ -517,47 +537,47 @@ int fh_fix_decode(struct fh_fix_decoder *d, const uint8_t *buf, size_t len, uint
 								 : FH_FIX_REJ_TRUNCATED,
 				  m, 10, buf, len, recv_ts_ns);
 	}
-	p = memchr(buf + 2, FH_FIX_SOH, 14);
-	if (fh_unlikely(!p || !fix_begin_ok(buf + 2, (size_t)(p - buf - 2), &m->version)))
+	/* One SIMD pass: SOH and '=' bitmaps, and the byte sum for CheckSum. */
+	uint64_t *sohm = d->soh_mask, *eqm = d->eq_mask;
+	uint32_t sum = (uint32_t)fh_fix_pvt_index(buf, len, sohm, eqm);
+	size_t pos = fh_fix_pvt_next(sohm, 2), sp;
+	if (fh_unlikely(pos > 16 || !fix_begin_ok(buf + 2, pos - 2, &m->version)))
 		return fix_reject(d, FH_FIX_REJ_BAD_BEGIN_STRING, m, 8, buf, len, recv_ts_ns);
-	p++;
-	if (fh_unlikely(p[0] != '9' || p[1] != '='))
+	pos++;
+	if (fh_unlikely(buf[pos] != '9' || buf[pos + 1] != '='))
 		return fix_reject(d, FH_FIX_REJ_BAD_BODY_LENGTH, m, 9, buf, len, recv_ts_ns);
-	p += 2;
-	uint64_t body = 0;
-	{
-		const uint8_t *d0 = p;
-		unsigned c;
-		while ((c = (unsigned)*p - '0') <= 9 && p - d0 < 10) {
-			body = body * 10 + c;
-			p++;
-		}
-		if (fh_unlikely(p == d0 || *p != FH_FIX_SOH))
-			return fix_reject(d, FH_FIX_REJ_BAD_BODY_LENGTH, m, 9, buf, len, recv_ts_ns);
-		p++;
-	}
-	end = p + body;
-	if (fh_unlikely(end != t))
+	pos += 2;
+	sp = fh_fix_pvt_next(sohm, pos);
+	uint64_t body;
+	if (fh_unlikely(sp == pos ||
+			!(sp - pos <= 8 ? fh_fix_pvt_digits8(buf + pos, sp - pos, &body)
+					: fh_fix_pvt_u64((const char *)buf + pos, sp - pos, &body))))
+		return fix_reject(d, FH_FIX_REJ_BAD_BODY_LENGTH, m, 9, buf, len, recv_ts_ns);
+	pos = sp + 1;
+	end = buf + pos + body;
+	if (fh_unlikely(body > len || end != t))
 		return fix_reject(d, FH_FIX_REJ_BAD_BODY_LENGTH, m, 9, buf, len, recv_ts_ns);
 	{
 		unsigned c0 = t[3] - '0', c1 = t[4] - '0', c2 = t[5] - '0';
-		if (fh_unlikely(c0 > 9 || c1 > 9 || c2 > 9 ||
-				c0 * 100 + c1 * 10 + c2 != (fh_fix_pvt_sum(buf, (size_t)(t - buf)) & 0xff)))
+		/* the sum covers the trailer too: take its bytes back out */
+		sum -= '1' + '0' + '=' + t[3] + t[4] + t[5] + FH_FIX_SOH;
+		if (fh_unlikely(c0 > 9 || c1 > 9 || c2 > 9 || c0 * 100 + c1 * 10 + c2 != (sum & 0xff)))
 			return fix_reject(d, FH_FIX_REJ_BAD_CHECKSUM, m, 10, buf, len, recv_ts_ns);
 	}
 
 	/* 35 must come third. */
+	p = buf + pos;
 	if (fh_unlikely(p[0] != '3' || p[1] != '5' || p[2] != '='))
 		return fix_reject(d, FH_FIX_REJ_MISSING_TAG, m, 35, buf, len, recv_ts_ns);
 	v = p + 3;
-	p = fh_fix_pvt_soh(v);
-	vlen = (uint32_t)(p - v);
+	sp = fh_fix_pvt_next(sohm, pos + 3);
+	vlen = (uint32_t)(sp - pos - 3);
 	if (fh_unlikely(vlen == 0 || vlen > 2))
 		return fix_reject(d, vlen ? FH_FIX_REJ_UNSUPPORTED_TYPE : FH_FIX_REJ_GARBLED, m, 35,
 				  buf, len, recv_ts_ns);
 	m->type[0] = (char)v[0];
 	m->type[1] = vlen == 2 ? (char)v[1] : 0;
-	p++;
+	pos = sp + 1;
 
 	enum fix_kind kind = K_IGNORE;
 	uint32_t need = 0, need2 = 0; /* tags the type requires */
@@ -602,32 +622,51 @@ int fh_fix_decode(struct fh_fix_decoder *d, const uint8_t *buf, size_t len, uint
 	const char *list_sym[8];
 	uint32_t list_sym_len[8], n_list = 0;
 
-	while (p < end) {
-		const uint8_t *t0 = p;
-		unsigned c = (unsigned)*p - '0';
-		tag = 0;
-		if (fh_unlikely(c > 9 || c == 0))
+	const size_t endpos = (size_t)(end - buf);
+	bool want_delim = false;
+	/*
+	 * Fields end at the SOH bits, popped one by one: the loop-carried chain
+	 * is a blsr + tzcnt, not a dependent scan; the '=' of each field is found
+	 * from its start, off that chain.
+	 */
+	size_t mw = pos >> 6;
+	uint64_t mbits = sohm[mw] & (~0ull << (pos & 63));
+	while (pos < endpos) {
+		while (!mbits)
+			mbits = sohm[++mw];
+		sp = (mw << 6) + (size_t)__builtin_ctzll(mbits);
+		mbits &= mbits - 1;
+		size_t ep = fh_fix_pvt_next(eqm, pos);
+		uint64_t tg;
+		if (fh_unlikely(ep >= sp || ep == pos || ep - pos > 8 || buf[pos] == '0' ||
+				!fh_fix_pvt_digits8(buf + pos, ep - pos, &tg))) {
+			size_t te = ep < sp ? ep : sp;
+			tag = 0;
+			if (te > pos && te - pos <= 9 && fh_fix_pvt_u64((const char *)buf + pos, te - pos, &tg))
+				tag = (uint32_t)tg;
 			goto garbled;
-		do {
-			tag = tag * 10 + c;
-			c = (unsigned)*++p - '0';
-		} while (c <= 9);
-		if (fh_unlikely(*p != '=' || p - t0 > 9))
-			goto garbled;
-		v = ++p;
+		}
+		tag = (uint32_t)tg;
+		v = buf + ep + 1;
 		if (fh_unlikely(tag == data_tag && data_tag)) {
 			/* Raw data field: exactly the length announced before; may hold SOH. */
 			if ((size_t)(end - v) <= data_len || v[data_len] != FH_FIX_SOH)
 				goto garbled;
-			p = v + data_len;
+			sp = ep + 1 + data_len;
 			data_tag = 0;
-		} else {
-			p = fh_fix_pvt_soh(v);
+			mw = (sp + 1) >> 6;
+			mbits = sohm[mw] & (~0ull << ((sp + 1) & 63));
 		}
-		vlen = (uint32_t)(p - v);
-		p++;
+		vlen = (uint32_t)(sp - ep - 1);
+		pos = sp + 1;
 		if (fh_unlikely(vlen == 0))
 			goto garbled;
+		if (fh_unlikely(want_delim)) {
+			/* The first tag of a repeating group is its delimiter. */
+			delim = tag;
+			want_delim = false;
+			e = NULL;
+		}
 		const char *s = (const char *)v;
 
 		if (tag == need)
@@ -784,20 +823,7 @@ int fh_fix_decode(struct fh_fix_decoder *d, const uint8_t *buf, size_t len, uint
 			m->entries = (uint32_t)n;
 			if (kind == K_W || kind == K_X) {
 				in_group = n > 0;
-				/* The first tag of the group is its delimiter. */
-				if (in_group) {
-					const uint8_t *q = p;
-					delim = 0;
-					while (q < end && (c = (unsigned)*q - '0') <= 9) {
-						delim = delim * 10 + c;
-						q++;
-						if (delim > 99999999)
-							break;
-					}
-					e = NULL;
-					if (*q != '=')
-						goto garbled;
-				}
+				want_delim = in_group;
 			}
 			break;
 		}

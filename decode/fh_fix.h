@@ -161,6 +161,8 @@ struct fh_fix_decoder {
 	struct fh_fix_instr *instr; /* [max_instruments] */
 	uint32_t *slots;            /* hash -> id + 1, 0 empty; 2x capacity */
 	void *entries;              /* [max_entries] per-message scratch */
+	uint64_t *soh_mask;         /* per-message SOH / '=' bitmaps, max_msg_len bits */
+	uint64_t *eq_mask;
 	uint32_t slot_mask;
 	uint32_t n_instr;
 	struct fh_dlq *dlq;         /* optional dead-letter sink */

@@ -76,6 +76,129 @@ static inline const uint8_t *fh_fix_pvt_soh(const uint8_t *p)
 	}
 }
 
+/*
+ * Index of one message: bit i of soh[] / eq[] is set when buf[i] is SOH /
+ * '='. Words past len are not touched. Returns the byte sum of buf[0..len)
+ * (the CheckSum comes from the same pass). The caller sizes soh/eq for
+ * (len + 63) / 64 words.
+ */
+static inline uint64_t fh_fix_pvt_index(const uint8_t *buf, size_t len, uint64_t *soh, uint64_t *eq)
+{
+	uint64_t sum = 0;
+	size_t w = 0, i = 0;
+
+#if defined(__AVX512BW__)
+	const __m512i one = _mm512_set1_epi8(1), eqc = _mm512_set1_epi8('='), z = _mm512_setzero_si512();
+	__m512i acc = z;
+	for (; i < len; i += 64, w++) {
+		__m512i v;
+		if (fh_likely(i + 64 <= len)) {
+			v = _mm512_loadu_si512((const void *)(buf + i));
+		} else {
+			/* masked-out bytes are never read (fault suppression) */
+			__mmask64 k = ~0ull >> (64 - (len - i));
+			v = _mm512_maskz_loadu_epi8(k, buf + i);
+		}
+		soh[w] = _mm512_cmpeq_epi8_mask(v, one);
+		eq[w] = _mm512_cmpeq_epi8_mask(v, eqc);
+		acc = _mm512_add_epi64(acc, _mm512_sad_epu8(v, z));
+	}
+	sum = (uint64_t)_mm512_reduce_add_epi64(acc);
+#else
+	uint8_t tail[64] __attribute__((aligned(64)));
+	for (;; i += 64, w++) {
+		const uint8_t *p = buf + i;
+		if (i + 64 > len) {
+			if (i >= len)
+				break;
+			/* A copy (never a read past len): stalls store forwarding, but
+			 * only builds without AVX-512BW take this path. */
+			memset(tail, 0, sizeof(tail));
+			memcpy(tail, buf + i, len - i);
+			p = tail;
+		}
+#if defined(__AVX2__)
+		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)p);
+		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+		__m256i one = _mm256_set1_epi8(1), e = _mm256_set1_epi8('=');
+		soh[w] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, one)) |
+			 (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, one)) << 32;
+		eq[w] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, e)) |
+			(uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, e)) << 32;
+		__m256i s = _mm256_add_epi64(_mm256_sad_epu8(a, _mm256_setzero_si256()),
+					     _mm256_sad_epu8(b, _mm256_setzero_si256()));
+		__m128i h = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+		sum += (uint64_t)_mm_cvtsi128_si64(h) + (uint64_t)_mm_extract_epi64(h, 1);
+#elif defined(__SSE2__)
+		uint64_t ms = 0, me = 0;
+		__m128i acc = _mm_setzero_si128();
+		for (int k = 0; k < 4; k++) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+			ms |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(1))) << (16 * k);
+			me |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('='))) << (16 * k);
+			acc = _mm_add_epi64(acc, _mm_sad_epu8(v, _mm_setzero_si128()));
+		}
+		soh[w] = ms;
+		eq[w] = me;
+		sum += (uint64_t)_mm_cvtsi128_si64(acc) + (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(acc, acc));
+#else
+		uint64_t ms = 0, me = 0;
+		for (int k = 0; k < 64; k++) {
+			ms |= (uint64_t)(p[k] == 1) << k;
+			me |= (uint64_t)(p[k] == '=') << k;
+			sum += p[k];
+		}
+		soh[w] = ms;
+		eq[w] = me;
+#endif
+	}
+#endif
+	return sum;
+}
+
+/* Position of the first set bit at or after `from`; the caller knows one exists. */
+static inline size_t fh_fix_pvt_next(const uint64_t *m, size_t from)
+{
+	size_t w = from >> 6;
+	uint64_t x = m[w] & (~0ull << (from & 63));
+	while (!x)
+		x = m[++w];
+	return (w << 6) + (size_t)__builtin_ctzll(x);
+}
+
+/*
+ * 1..8 ASCII digits at p (8 bytes readable at p) -> value, without a loop
+ * (left-padded with '0' bytes, checked and converted in SWAR). False when a
+ * byte is not a digit.
+ */
+static inline bool fh_fix_pvt_digits8(const uint8_t *p, size_t n, uint64_t *out)
+{
+	uint64_t x;
+
+	if (fh_likely(n <= 4)) {
+		/* tags are 1..4 digits almost always: a shorter dependency chain */
+		uint32_t y32;
+		memcpy(&y32, p, 4);
+		uint64_t y = (uint32_t)((uint64_t)y32 << ((4 - n) * 8)) | (0x30303030ull >> (n * 8));
+		if (((y & 0xf0f0f0f0u) != 0x30303030u) ||
+		    (((y + 0x06060606u) & 0xf0f0f0f0u) != 0x30303030u))
+			return false;
+		y = (y & 0x0f0f0f0fu) * 2561 >> 8;
+		*out = (y & 0x00ff00ffu) * 6553601 >> 16 & 0xffff;
+		return true;
+	}
+	memcpy(&x, p, 8);
+	if (n < 8)
+		x = (x << ((8 - n) * 8)) | (0x3030303030303030ull >> (n * 8));
+	if (((x & 0xf0f0f0f0f0f0f0f0ull) != 0x3030303030303030ull) ||
+	    (((x + 0x0606060606060606ull) & 0xf0f0f0f0f0f0f0f0ull) != 0x3030303030303030ull))
+		return false;
+	x = (x & 0x0f0f0f0f0f0f0f0full) * 2561 >> 8;
+	x = (x & 0x00ff00ff00ff00ffull) * 6553601 >> 16;
+	*out = (x & 0x0000ffff0000ffffull) * 42949672960001ull >> 32;
+	return true;
+}
+
 /* Unsigned decimal of 1..19 digits. Returns false on syntax or overflow. */
 static inline bool fh_fix_pvt_u64(const char *p, size_t len, uint64_t *out)
 {
