@@ -18,7 +18,7 @@ trap 'rm -rf "$T"' EXIT
 N=30000
 "$SIM" --seed 17 --messages $N --symbols 300 --session E2ETEST001 \
 	--group 239.1.2.3:30001 --group-b 239.1.2.4:30002 --gap 5000-5099 --gap 9000-9000:B \
-	--itch "$T/d.itch" --pcap "$T/d.pcap" 2>"$T/err" || { cat "$T/err"; ko "fh-sim runs"; finish; }
+	--heartbeat-ms 10000 --itch "$T/d.itch" --pcap "$T/d.pcap" 2>"$T/err" || { cat "$T/err"; ko "fh-sim runs"; finish; }
 ok "fh-sim writes a day file and an A/B pcap"
 
 tshark -r "$T/d.pcap" -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE \
@@ -91,7 +91,7 @@ read -r nb same na <"$T/ab"
 	ko "line B vs A: $same of $nb B packets in A, $na A packets"
 
 # Corruption: tshark flags the overrunning block lengths we injected.
-"$SIM" --seed 17 --messages 20000 --symbols 300 --corrupt-pct 10 --bundle-us 0 --pcap "$T/c.pcap" --stats 2>"$T/c.err"
+"$SIM" --seed 17 --messages 20000 --symbols 300 --corrupt-pct 10 --bundle-us 0 --heartbeat-ms 0 --pcap "$T/c.pcap" --stats 2>"$T/c.err"
 want=$(awk '/pcap lineA/ { print $10 + $12 }' "$T/c.err")
 got=$(tshark -r "$T/c.pcap" -d udp.port==26477,moldudp64 -Y 'moldudp64.msglen.invalid || _ws.malformed || _ws.expert.severity >= "warning"' -T fields -e frame.number 2>/dev/null | wc -l)
 [ "${want:-0}" -gt 0 ] && [ "$got" = "$want" ] && ok "tshark flags the $want corrupted packets ($got flagged)" ||

@@ -876,6 +876,50 @@ static void test_anomalies(void)
 			break;
 		}
 	}
+	/* second pass over the same session: the top-of-book spread around each spread_widening */
+	struct fh_sim_truth tw[32];
+	size_t nw = 0;
+	for (size_t k = 0; k < nt && nw < 32; k++)
+		if (t[k].kind == FH_SIM_AN_SPREAD_WIDENING)
+			tw[nw++] = t[k];
+	FH_CHECK(nw >= 2);
+	struct shadow sh2;
+	struct fh_sim *s2 = fh_sim_create(&c);
+	FH_CHECK(sh_init(&sh2, 1u << 21) == 0);
+	/* spreads after the last message before the start, after the start burst and in the 2 s after,
+	 * and whether a later message shows it back near normal */
+	double base[32] = { 0 }, wide_min[32], restored[32] = { 0 };
+	for (size_t k = 0; k < 32; k++)
+		wide_min[k] = 1e18;
+	while (s2 && (n = fh_sim_next(s2, m, sizeof(m))) > 0) {
+		sh_apply(&sh2, m, n, false);
+		uint16_t l = fh_be16(m + 1);
+		uint64_t ts = fh_be48(m + 5);
+		for (size_t k = 0; k < nw; k++) {
+			if (tw[k].locate != l || (restored[k] > 0 && ts > tw[k].end_ns))
+				continue;
+			uint32_t b = sh_best(&sh2, l, 'B'), a = sh_best(&sh2, l, 'S');
+			double sp = a && b ? (double)a - (double)b : 0;
+			if (ts < tw[k].start_ns)
+				base[k] = sp;
+			else if (ts == tw[k].start_ns)
+				wide_min[k] = sp ? sp : 1e18; /* the burst ends wide */
+			else if (ts <= tw[k].start_ns + 2000000000ULL && (!sp || sp < wide_min[k]))
+				wide_min[k] = sp;
+			else if (ts > tw[k].end_ns && sp > 0 && sp <= 2 * base[k])
+				restored[k] = sp;
+		}
+	}
+	for (size_t k = 0; k < nw; k++) {
+		fprintf(stderr, "  spread_widening %u: before %.0f, narrowest in 2 s %.0f, restored %.0f\n",
+			tw[k].locate, base[k], wide_min[k], restored[k]);
+		FH_CHECK(base[k] > 0 && wide_min[k] < 1e18 && wide_min[k] >= 5 * base[k]);
+		FH_CHECK(restored[k] > 0);
+	}
+	FH_CHECK_EQ_U(sh2.errors, 0);
+	sh_free(&sh2);
+	fh_sim_destroy(s2);
+
 	char path[96];
 	tmp_path(path, sizeof(path), "truth");
 	FILE *f = fopen(path, "w");
