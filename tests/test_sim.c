@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "fh_common.h"
+#include "fh_itch.h"
 #include "fh_sim.h"
 #include "fh_test.h"
 
@@ -984,6 +985,44 @@ static void test_frame_builders(void)
 	FH_CHECK_EQ_U(fold(sum16(f + 14, 20, 0)), 0xffff);
 }
 
+/* The project's ITCH decoder (written independently) accepts every simulated message. */
+static void test_decoder_accepts(void)
+{
+	struct fh_sim_cfg c = small_cfg(31, 100000);
+	struct fh_itch_decoder d;
+	struct fh_event ev[FH_ITCH_MAX_EVENTS] = { 0 };
+	struct fh_sim_stats st;
+	uint8_t m[FH_SIM_MSG_MAX];
+	uint64_t seq = 0, adds_ok = 0, adds = 0;
+	int n;
+	struct fh_sim *s = fh_sim_create(&c);
+
+	FH_CHECK(s != NULL);
+	if (!s)
+		return;
+	fh_itch_decoder_init(&d, 1, 0, NULL);
+	while ((n = fh_sim_next(s, m, sizeof(m))) > 0) {
+		int k = fh_itch_decode(&d, m, (size_t)n, ++seq, 0, ev);
+		FH_CHECK(k > 0);
+		if (k > 0 && m[0] == 'A') {
+			adds++;
+			adds_ok += ev[0].type == FH_EV_ORDER_ADD && ev[0].instrument == fh_be16(m + 1) &&
+				   ev[0].exch_ts_ns == fh_be48(m + 5) && ev[0].u.add.order_ref == fh_be64(m + 11) &&
+				   ev[0].u.add.side == m[19] && ev[0].u.add.qty == fh_be32(m + 20) &&
+				   ev[0].u.add.price == (int64_t)fh_be32(m + 32) * FH_PRICE_ITCH_MULT;
+		}
+	}
+	fh_sim_get_stats(s, &st);
+	for (unsigned r = 0; r < FH_ITCH_REJ__COUNT; r++)
+		FH_CHECK_EQ_U(d.rejects[r], 0);
+	FH_CHECK_EQ_U(d.messages, 100000);
+	for (unsigned t = 0; t < 128; t++)
+		FH_CHECK_EQ_U(d.count[t], st.by_type[t]);
+	FH_CHECK(adds > 1000);
+	FH_CHECK_EQ_U(adds_ok, adds);
+	fh_sim_destroy(s);
+}
+
 static const struct fh_test_case cases[] = {
 	FH_CASE(test_determinism),
 	FH_CASE(test_types_and_session),
@@ -997,6 +1036,7 @@ static const struct fh_test_case cases[] = {
 	FH_CASE(test_anomalies),
 	FH_CASE(test_store),
 	FH_CASE(test_frame_builders),
+	FH_CASE(test_decoder_accepts),
 	{ 0 },
 };
 
