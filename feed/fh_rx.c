@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: MIT */
+/* fh_rx.c: one RX core's pipeline (set-up on the cold path, the per-packet path inline here). */
+#include <errno.h>
+#include <numa.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fh_dlq.h"
+#include "fh_rx.h"
+#include "fh_time.h"
+
+/* Allocations on the core's NUMA node when there is one (first touch
+ * happens here, on the control thread, so the policy must say where). */
+static void *rx_alloc(size_t size, int socket)
+{
+	void *p = NULL;
+
+	size = (size + FH_CACHE_LINE - 1) & ~(size_t)(FH_CACHE_LINE - 1);
+	if (socket >= 0 && numa_available() >= 0)
+		numa_set_preferred(socket);
+	if (posix_memalign(&p, FH_CACHE_LINE, size) != 0)
+		p = NULL;
+	else
+		memset(p, 0, size);
+	if (socket >= 0 && numa_available() >= 0)
+		numa_set_localalloc();
+	return p;
+}
+
+static void engine_emit(void *arg, const struct fh_event *ev);
+
+static int chan_init(struct fh_rx_core *c, struct fh_rx_chan *ch, const struct fh_rx_chan_cfg *cfg,
+		     char *err, size_t errlen)
+{
+	char berr[256];
+	int ret;
+
+	ch->cfg = *cfg;
+	if (cfg->n_lines == 0 || cfg->n_lines > FH_RX_MAX_LINES) {
+		snprintf(err, errlen, "%s: %u lines (1..%u)", cfg->name, cfg->n_lines, FH_RX_MAX_LINES);
+		return -EINVAL;
+	}
+	if (cfg->kind == FH_RX_DPDK && !cfg->port) {
+		snprintf(err, errlen, "%s: no DPDK port", cfg->name);
+		return -EINVAL;
+	}
+	for (unsigned l = 0; cfg->kind == FH_RX_KUDP && l < cfg->n_lines; l++) {
+		if (!cfg->kudp[l]) {
+			snprintf(err, errlen, "%s: line %u has no socket", cfg->name, l);
+			return -EINVAL;
+		}
+	}
+	fh_mold_init(&ch->mold, cfg->source_id, cfg->dlq);
+	fh_itch_decoder_init(&ch->dec, cfg->source_id, cfg->day_base_ns, cfg->dlq);
+	if (c->cfg.numa_socket >= 0 && numa_available() >= 0)
+		numa_set_preferred(c->cfg.numa_socket);
+	ret = fh_book_create(&cfg->book, &ch->book, berr, sizeof(berr));
+	if (c->cfg.numa_socket >= 0 && numa_available() >= 0)
+		numa_set_localalloc();
+	if (ret < 0) {
+		snprintf(err, errlen, "%s: books: %s", cfg->name, berr);
+		return ret;
+	}
+	ch->peak_1s.width_ns = 1000000000ull;
+	ch->peak_1ms.width_ns = 1000000ull;
+	ch->pace_ticks_per_ns = fh_tsc_clock.hz / 1e9;
+	if (ch->pace_ticks_per_ns <= 0)
+		ch->pace_ticks_per_ns = 1.0;
+	if (cfg->pace == FH_RX_PACE_RECORDED && cfg->speed > 0)
+		ch->pace_ticks_per_ns /= cfg->speed;
+	return 0;
+}
+
+struct fh_rx_core *fh_rx_core_create(const struct fh_rx_core_cfg *cfg, char *err, size_t errlen)
+{
+	struct fh_rx_core *c;
+	int ret;
+
+	if (cfg->n_chans == 0 || cfg->n_chans > FH_RX_MAX_CHANS) {
+		snprintf(err, errlen, "rx core %u: %u channels (1..%u)", cfg->index, cfg->n_chans,
+			 FH_RX_MAX_CHANS);
+		return NULL;
+	}
+	uint64_t cap = cfg->ring_capacity ? cfg->ring_capacity : (1u << 16);
+	if (cap & (cap - 1)) {
+		snprintf(err, errlen, "rx core %u: ring capacity %llu is not a power of two",
+			 cfg->index, (unsigned long long)cap);
+		return NULL;
+	}
+	c = rx_alloc(sizeof(*c), cfg->numa_socket);
+	if (!c)
+		goto out_nomem;
+	c->cfg = *cfg;
+	c->cfg.chans = NULL;
+	c->n_chans = cfg->n_chans;
+	c->chans = rx_alloc(sizeof(*c->chans) * cfg->n_chans, cfg->numa_socket);
+	c->ring = rx_alloc(fh_spsc_memsize(cap), cfg->numa_socket);
+	if (!c->chans || !c->ring)
+		goto out_nomem;
+	ret = fh_spsc_init(c->ring, cap);
+	if (ret < 0) {
+		snprintf(err, errlen, "rx core %u: ring: %s", cfg->index, strerror(-ret));
+		goto out_destroy;
+	}
+	for (unsigned i = 0; i < cfg->n_chans; i++) {
+		ret = chan_init(c, &c->chans[i], &cfg->chans[i], err, errlen);
+		if (ret < 0)
+			goto out_destroy;
+	}
+	if (cfg->engine) {
+		size_t sz = fh_engine_memsize(cfg->engine);
+		if (sz == 0) {
+			snprintf(err, errlen, "rx core %u: engine configuration rejected", cfg->index);
+			goto out_destroy;
+		}
+		c->engine_mem = rx_alloc(sz, cfg->numa_socket);
+		if (!c->engine_mem)
+			goto out_nomem;
+		c->engine = fh_engine_init(c->engine_mem, cfg->engine);
+		if (!c->engine) {
+			snprintf(err, errlen, "rx core %u: engine initialisation failed", cfg->index);
+			goto out_destroy;
+		}
+		fh_engine_set_emit(c->engine, engine_emit, c);
+	}
+	c->lat_every = 64;
+	c->snap_interval_tsc = (uint64_t)((double)cfg->snapshot_interval_ns * fh_tsc_clock.hz / 1e9);
+	c->next_snap_tsc = fh_rdtsc() + c->snap_interval_tsc;
+	return c;
+
+out_nomem:
+	snprintf(err, errlen, "rx core %u: out of memory", cfg->index);
+out_destroy:
+	fh_rx_core_destroy(c);
+	return NULL;
+}
+
+void fh_rx_core_destroy(struct fh_rx_core *c)
+{
+	if (!c)
+		return;
+	for (unsigned i = 0; c->chans && i < c->n_chans; i++) {
+		struct fh_rx_chan *ch = &c->chans[i];
+		for (unsigned k = ch->pend_pos; k < ch->pend_n; k++)
+			rte_pktmbuf_free(ch->pend[k]);
+		if (ch->book)
+			fh_book_destroy(ch->book);
+	}
+	free(c->chans);
+	free(c->ring);
+	free(c->engine_mem);
+	free(c);
+}
+
+void fh_rx_flush(struct fh_rx_core *c)
+{
+	unsigned done = 0;
+
+	while (done < c->nb) {
+		unsigned n = fh_spsc_enqueue_burst(c->ring, c->batch + done, c->nb - done);
+		if (fh_unlikely(n == 0)) {
+			/* The publisher is behind: wait rather than lose events a
+			 * subscriber's book depends on; loss moves to the NIC, where
+			 * it is counted (imissed) and seen as a gap. */
+			c->ring_full_spins++;
+			__builtin_ia32_pause();
+			continue;
+		}
+		done += n;
+	}
+	c->ring_events += c->nb;
+	c->nb = 0;
+}
+
+static inline void stage(struct fh_rx_core *c, const struct fh_event *ev)
+{
+	if (fh_unlikely(c->nb == FH_RX_BATCH))
+		fh_rx_flush(c);
+	c->batch[c->nb++] = *ev;
+	c->staged++;
+}
+
+static void engine_emit(void *arg, const struct fh_event *ev)
+{
+	stage(arg, ev);
+}
+
+/* One decoded event through the book and the engine. */
+static inline void process_event(struct fh_rx_core *c, struct fh_rx_chan *ch,
+				 const struct fh_event *ev)
+{
+	struct fh_event out[FH_BOOK_MAX_OUT];
+	unsigned t = ev->type;
+
+	/* P/Q/B trades come back out of the book: stage them once, from there. */
+	if (t != FH_EV_TRADE && t != FH_EV_BROKEN_TRADE) {
+		stage(c, ev);
+		if (c->engine && t >= FH_EV_INSTRUMENT)
+			fh_engine_process(c->engine, ev);
+	}
+	int n = fh_book_apply(ch->book, ev, out);
+	if (fh_unlikely(n < 0)) {
+		/* crossed book under the abort policy: its events are still out */
+		n = (int)fh_book_last_out(ch->book);
+		c->book_aborts++;
+		c->abort = true;
+	}
+	for (int i = 0; i < n; i++) {
+		stage(c, &out[i]);
+		if (c->engine)
+			fh_engine_process(c->engine, &out[i]);
+	}
+}
+
+void fh_rx_udp(struct fh_rx_core *c, struct fh_rx_chan *ch, unsigned line, const uint8_t *p,
+	       uint32_t len, uint64_t recv_ns)
+{
+	struct fh_mold_rx mr;
+	struct fh_event ev[FH_ITCH_MAX_EVENTS];
+
+	uint64_t staged0 = c->staged;
+
+	if (fh_mold_rx(&ch->mold, line, p, len, recv_ns, &mr) < 0)
+		return; /* counted and dead-lettered by the session */
+	for (unsigned i = 0; i < mr.nstatus; i++)
+		process_event(c, ch, &mr.status[i]);
+	const uint8_t *cur = mr.next;
+	uint64_t seq = mr.first_seq;
+	for (unsigned i = 0; i < mr.n; i++, seq++) {
+		size_t mlen;
+		const uint8_t *msg = fh_mold_next_msg(&cur, &mlen);
+		int k = fh_itch_decode(&ch->dec, msg, mlen, seq, recv_ns, ev);
+		for (int j = 0; j < k; j++)
+			process_event(c, ch, &ev[j]);
+	}
+	ch->st.messages += mr.n;
+	ch->st.events += c->staged - staged0;
+}
+
+static int line_of(const struct fh_rx_chan *ch, const struct fh_pkt_udp *u)
+{
+	for (unsigned l = 0; l < ch->cfg.n_lines; l++) {
+		const struct fh_rx_line_cfg *lc = &ch->cfg.line[l];
+		if ((lc->group == 0 || lc->group == u->dst_ip) &&
+		    (lc->port == 0 || lc->port == u->dst_port))
+			return (int)l;
+	}
+	return -1;
+}
+
+FH_COLD static void frame_reject(struct fh_rx_chan *ch, int r, const uint8_t *f, uint32_t len,
+				 uint64_t recv_ns)
+{
+	ch->st.frame_rejects[r]++;
+	if (r >= FH_PKT_FIRST_REJ && ch->cfg.dlq)
+		fh_dlq_write(ch->cfg.dlq, ch->cfg.source_id, NULL, 0, recv_ns,
+			     fh_pkt_result_name((unsigned)r), f, len);
+}
+
+void fh_rx_frame(struct fh_rx_core *c, struct fh_rx_chan *ch, const uint8_t *f, uint32_t len,
+		 uint64_t recv_ns)
+{
+	static const struct fh_pkt_filter any = { 0 };
+	struct fh_pkt_udp u;
+
+	ch->st.frames++;
+	ch->st.bytes += len;
+	ch->st.last_rx_ns = recv_ns;
+	int r = fh_pkt_parse(FH_PKT_LINK_ETHERNET, f, len, &any, &u);
+	if (fh_unlikely(r != FH_PKT_OK)) {
+		frame_reject(ch, r, f, len, recv_ns);
+		return;
+	}
+	int line = line_of(ch, &u);
+	if (fh_unlikely(line < 0)) {
+		ch->st.not_ours++;
+		return;
+	}
+	ch->st.udp++;
+	fh_rx_udp(c, ch, (unsigned)line, u.payload, u.len, recv_ns);
+}
+
+/* A replay pass is over: start the next one as a new session. */
+FH_COLD static void new_pass(struct fh_rx_core *c, struct fh_rx_chan *ch)
+{
+	fh_rx_flush(c);
+	if (c->engine)
+		fh_engine_close_session(c->engine, ch->cfg.source_id, 0);
+	fh_book_reset(ch->book);
+	fh_mold_init(&ch->mold, ch->cfg.source_id, ch->cfg.dlq);
+	ch->pass_frames = 0;
+	ch->pace_started = false;
+	ch->st.sessions++;
+}
+
+static inline void frame_done(struct fh_rx_core *c, struct fh_rx_chan *ch)
+{
+	if (ch->cfg.expected_frames && ++ch->pass_frames == ch->cfg.expected_frames) {
+		if (ch->cfg.loop)
+			new_pass(c, ch);
+		else
+			ch->done = true;
+	}
+}
+
+/* After a burst: RX -> ring latency of its messages, and the peak rates. */
+static inline void burst_done(struct fh_rx_core *c, struct fh_rx_chan *ch, uint64_t t0,
+			      uint64_t recv_ns, uint64_t n)
+{
+	if (!n)
+		return;
+	fh_rate_peak_add(&ch->peak_1s, recv_ns, n);
+	fh_rate_peak_add(&ch->peak_1ms, recv_ns, n);
+	if (c->lat_fn)
+		c->lat_fn(c->lat_arg, FH_RX_STAGE_RING, fh_rdtsc() - t0, n);
+}
+
+static unsigned poll_dpdk(struct fh_rx_core *c, struct fh_rx_chan *ch)
+{
+	unsigned work = 0;
+
+	if (ch->done)
+		return 0;
+	if (ch->pend_pos == ch->pend_n) {
+		ch->pend_n = fh_dpdk_rx_burst(ch->cfg.port, ch->cfg.queue, ch->pend, FH_DPDK_BURST);
+		ch->pend_pos = 0;
+		if (ch->pend_n == 0)
+			return 0;
+	}
+	uint64_t t0 = fh_rdtsc();
+	uint64_t recv_ns = fh_tsc_wall_ns(t0);
+	uint64_t msgs0 = ch->st.messages;
+	while (ch->pend_pos < ch->pend_n) {
+		struct rte_mbuf *m = ch->pend[ch->pend_pos];
+		if (ch->cfg.pace == FH_RX_PACE_RECORDED) {
+			uint64_t cap = fh_dpdk_mbuf_ts_ns(ch->cfg.port, m);
+			if (fh_unlikely(!ch->pace_started)) {
+				ch->pace_started = true;
+				ch->pace_cap0_ns = cap;
+				ch->pace_tsc0 = t0;
+			}
+			uint64_t due = ch->pace_tsc0 +
+				       (uint64_t)((double)(cap - ch->pace_cap0_ns) * ch->pace_ticks_per_ns);
+			if (cap > ch->pace_cap0_ns && fh_rdtsc() < due)
+				break; /* not yet: keep it for the next call */
+		}
+		if (ch->pend_pos + 1 < ch->pend_n)
+			fh_prefetch0(rte_pktmbuf_mtod(ch->pend[ch->pend_pos + 1], void *));
+		fh_rx_frame(c, ch, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+			    recv_ns);
+		rte_pktmbuf_free(m);
+		ch->pend_pos++;
+		work++;
+		frame_done(c, ch);
+		if (ch->done || ch->pass_frames == 0) {
+			/* end of the capture (or of a pass): nothing after it is ours */
+			while (ch->pend_pos < ch->pend_n)
+				rte_pktmbuf_free(ch->pend[ch->pend_pos++]);
+			break;
+		}
+	}
+	fh_rx_flush(c);
+	burst_done(c, ch, t0, recv_ns, ch->st.messages - msgs0);
+	return work;
+}
+
+static unsigned poll_kudp(struct fh_rx_core *c, struct fh_rx_chan *ch)
+{
+	struct fh_kudp_pkt pk[FH_KUDP_BURST];
+	unsigned work = 0;
+
+	for (unsigned l = 0; l < ch->cfg.n_lines; l++) {
+		int n = fh_kudp_recv(ch->cfg.kudp[l], pk, FH_KUDP_BURST);
+		if (n <= 0)
+			continue;
+		uint64_t t0 = fh_rdtsc();
+		uint64_t msgs0 = ch->st.messages;
+		for (int i = 0; i < n; i++) {
+			uint64_t recv_ns = pk[i].recv_ts_ns ? pk[i].recv_ts_ns : fh_tsc_wall_ns(t0);
+			ch->st.frames++;
+			ch->st.udp++;
+			ch->st.bytes += pk[i].len;
+			ch->st.last_rx_ns = recv_ns;
+			fh_rx_udp(c, ch, l, pk[i].data, pk[i].len, recv_ns);
+		}
+		fh_rx_flush(c);
+		burst_done(c, ch, t0, fh_tsc_wall_ns(t0), ch->st.messages - msgs0);
+		work += (unsigned)n;
+	}
+	return work;
+}
+
+/* Snapshot of one book: BOOK_SNAPSHOT, then its top levels flagged SNAPSHOT. */
+static void snapshot_book(struct fh_rx_core *c, struct fh_rx_chan *ch, uint32_t instr)
+{
+	struct fh_book_level_view lv[FH_BOOK_MAX_DEPTH];
+	struct fh_event hdr, ev;
+	unsigned depth = ch->cfg.book.depth ? ch->cfg.book.depth : FH_BOOK_DEF_DEPTH;
+	unsigned total = 0, n[2];
+	static const uint8_t sides[2] = { FH_SIDE_BID, FH_SIDE_ASK };
+
+	if (instr >= fh_book_max_instruments(ch->book))
+		return;
+	fh_event_init(&hdr, FH_EV_BOOK_SNAPSHOT);
+	hdr.source_id = ch->cfg.source_id;
+	hdr.instrument = instr;
+	hdr.seq = ch->mold.expected ? ch->mold.expected - 1 : 0;
+	hdr.recv_ts_ns = fh_tsc_wall_ns(fh_rdtsc());
+	fh_book_snapshot(ch->book, instr, &hdr, &ev);
+	stage(c, &ev);
+	for (unsigned s = 0; s < 2; s++) {
+		n[s] = fh_book_levels(ch->book, instr, sides[s], lv, depth);
+		total += n[s];
+	}
+	unsigned sent = 0;
+	for (unsigned s = 0; s < 2; s++) {
+		n[s] = fh_book_levels(ch->book, instr, sides[s], lv, depth);
+		for (unsigned i = 0; i < n[s]; i++) {
+			fh_event_init(&ev, FH_EV_L2_UPDATE);
+			ev.source_id = hdr.source_id;
+			ev.instrument = instr;
+			ev.seq = hdr.seq;
+			ev.recv_ts_ns = hdr.recv_ts_ns;
+			ev.u.l2.side = sides[s];
+			ev.u.l2.level = (uint16_t)(i + 1);
+			ev.u.l2.action = FH_L2_NEW;
+			ev.u.l2.price = lv[i].price;
+			ev.u.l2.qty = lv[i].qty;
+			ev.u.l2.orders = lv[i].orders;
+			ev.u.l2.flags = FH_L2_F_SNAPSHOT | (++sent == total ? FH_L2_F_LAST : 0);
+			stage(c, &ev);
+		}
+	}
+	c->snapshots++;
+}
+
+static void snapshot_all(struct fh_rx_core *c, struct fh_rx_chan *ch)
+{
+	for (uint32_t t = 0; t < fh_book_max_instruments(ch->book); t++)
+		if (fh_book_order_count(ch->book, t) || fh_book_flags(ch->book, t))
+			snapshot_book(c, ch, t);
+}
+
+FH_COLD static void serve_snapshots(struct fh_rx_core *c)
+{
+	if (__atomic_exchange_n(&c->req_all, 0, __ATOMIC_ACQ_REL)) {
+		for (unsigned i = 0; i < c->n_chans; i++)
+			snapshot_all(c, &c->chans[i]);
+	}
+	uint32_t head = __atomic_load_n(&c->req_head, __ATOMIC_ACQUIRE);
+
+	while (c->req_tail != head) {
+		unsigned k = c->req_tail % FH_RX_SNAP_REQS;
+		uint16_t src = c->req_src[k];
+		uint32_t instr = c->req_instr[k];
+		for (unsigned i = 0; i < c->n_chans; i++) {
+			struct fh_rx_chan *ch = &c->chans[i];
+			if (src != UINT16_MAX && src != ch->cfg.source_id)
+				continue;
+			if (instr != FH_INSTRUMENT_NONE) {
+				snapshot_book(c, ch, instr);
+				continue;
+			}
+			snapshot_all(c, ch);
+		}
+		c->req_tail++;
+		__atomic_store_n(&c->req_tail, c->req_tail, __ATOMIC_RELEASE);
+	}
+	fh_rx_flush(c);
+}
+
+/* Periodic integrity summaries: a few books per call, round robin. */
+FH_COLD static void periodic_snapshots(struct fh_rx_core *c, uint64_t now)
+{
+	struct fh_event ev[16], hdr;
+
+	c->next_snap_tsc = now + c->snap_interval_tsc;
+	fh_event_init(&hdr, FH_EV_BOOK_SNAPSHOT);
+	hdr.recv_ts_ns = fh_tsc_wall_ns(now);
+	for (unsigned i = 0; i < c->n_chans; i++) {
+		struct fh_rx_chan *ch = &c->chans[i];
+		hdr.source_id = ch->cfg.source_id;
+		hdr.seq = ch->mold.expected ? ch->mold.expected - 1 : 0;
+		unsigned n = fh_book_snapshot_all(ch->book, &ch->snap_cursor, &hdr, ev, 16);
+		for (unsigned k = 0; k < n; k++)
+			stage(c, &ev[k]);
+		c->snapshots += n;
+	}
+	fh_rx_flush(c);
+}
+
+unsigned fh_rx_do_work(struct fh_rx_core *c)
+{
+	unsigned work = 0;
+
+	c->loops++;
+	for (unsigned i = 0; i < c->n_chans; i++) {
+		struct fh_rx_chan *ch = &c->chans[i];
+		work += ch->cfg.kind == FH_RX_DPDK ? poll_dpdk(c, ch) : poll_kudp(c, ch);
+	}
+	if (fh_unlikely(__atomic_load_n(&c->req_head, __ATOMIC_ACQUIRE) != c->req_tail ||
+			__atomic_load_n(&c->req_all, __ATOMIC_ACQUIRE)))
+		serve_snapshots(c);
+	if (c->snap_interval_tsc) {
+		uint64_t now = fh_rdtsc();
+		if (fh_unlikely(now >= c->next_snap_tsc))
+			periodic_snapshots(c, now);
+	}
+	return work;
+}
+
+bool fh_rx_done(const struct fh_rx_core *c)
+{
+	for (unsigned i = 0; i < c->n_chans; i++)
+		if (!c->chans[i].done)
+			return false;
+	return true;
+}
+
+void fh_rx_request_snapshot(struct fh_rx_core *c, uint16_t source_id, uint32_t instrument)
+{
+	uint32_t head = c->req_head;
+	uint32_t tail = __atomic_load_n(&c->req_tail, __ATOMIC_ACQUIRE);
+
+	if (head - tail >= FH_RX_SNAP_REQS) {
+		/* full: the core will sweep every book instead */
+		__atomic_store_n(&c->req_all, 1, __ATOMIC_RELEASE);
+		return;
+	}
+	unsigned k = head % FH_RX_SNAP_REQS;
+	c->req_src[k] = source_id;
+	c->req_instr[k] = instrument;
+	__atomic_store_n(&c->req_head, head + 1, __ATOMIC_RELEASE);
+}
+
+uint64_t fh_rx_chan_rejects(const struct fh_rx_chan *ch)
+{
+	uint64_t n = 0;
+
+	for (unsigned r = FH_PKT_FIRST_REJ; r < FH_PKT__COUNT; r++)
+		n += ch->st.frame_rejects[r];
+	for (unsigned r = 1; r < FH_ITCH_REJ__COUNT; r++)
+		n += ch->mold.rejects[r] + ch->dec.rejects[r];
+	return n;
+}

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/* fh_rx.h: one RX core's pipeline: frames -> MoldUDP64 -> ITCH -> book -> engine -> SPSC ring. */
+#ifndef FH_RX_H
+#define FH_RX_H
+
+/*
+ * An RX core owns channels (one per ITCH source) and runs them with
+ * fh_rx_do_work(), an agent step that returns the work done (0 when idle).
+ * Each channel has its packet source (a DPDK port queue, or kernel-socket
+ * lines), its MoldUDP64 session, ITCH decoder and book; the core has one
+ * engine shard and one SPSC ring to the publisher. Everything is allocated
+ * by fh_rx_core_create() before the first packet; fh_rx_do_work() does not
+ * allocate, lock, log or make system calls (but for recvmmsg on the
+ * kernel-socket backend, which is that backend's nature).
+ *
+ * Event order on the ring: for each message, its decoded events (order
+ * flow, reference, status), then what the book derived from them (L2,
+ * BBO, trades; P/Q/B trades appear once, from the book), then the engine's
+ * output (bars, VWAP, alerts).
+ *
+ * Replay: a channel replaying a capture through net_pcap may be paced at
+ * the recorded speed or N times it (the capture timestamps, held against
+ * the TSC); it is complete after `expected_frames` frames (net_pcap never
+ * says end of file), or restarts as a new session when looping.
+ *
+ * Thread-safety: one core calls fh_rx_do_work(); the control thread reads
+ * counters (plain aligned 64-bit loads) and may call
+ * fh_rx_request_snapshot() from any one other thread.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fh_book.h"
+#include "fh_common.h"
+#include "fh_dpdk.h"
+#include "fh_engine.h"
+#include "fh_event.h"
+#include "fh_itch.h"
+#include "fh_kudp.h"
+#include "fh_metrics.h"
+#include "fh_mold.h"
+#include "fh_pkt.h"
+#include "fh_spsc.h"
+
+#define FH_RX_MAX_CHANS 16
+#define FH_RX_MAX_LINES 2
+#define FH_RX_BATCH 256      /* events staged before one ring enqueue */
+#define FH_RX_SNAP_REQS 64   /* pending snapshot requests per core */
+
+enum fh_rx_kind {
+	FH_RX_DPDK = 1,
+	FH_RX_KUDP = 2,
+};
+
+enum fh_rx_pace {
+	FH_RX_PACE_NONE = 0,     /* as fast as possible */
+	FH_RX_PACE_RECORDED = 1, /* capture gaps divided by speed (1.0 = recorded) */
+};
+
+struct fh_rx_line_cfg {
+	uint32_t group; /* host order; 0: any destination */
+	uint16_t port;  /* 0: any */
+};
+
+struct fh_rx_chan_cfg {
+	const char *name;
+	uint16_t source_id;
+	enum fh_rx_kind kind;
+	/* FH_RX_DPDK: frames from port->queue, lines told apart by group/port. */
+	struct fh_dpdk_port *port;
+	uint16_t queue;
+	/* FH_RX_KUDP: one socket per line (UDP payloads, no frames). */
+	struct fh_kudp *kudp[FH_RX_MAX_LINES];
+	unsigned n_lines;
+	struct fh_rx_line_cfg line[FH_RX_MAX_LINES];
+	enum fh_rx_pace pace;
+	double speed;             /* with FH_RX_PACE_RECORDED: 1.0 = recorded */
+	uint64_t expected_frames; /* replay: frames in the capture; 0 live */
+	bool loop;                /* replay: start again as a new session */
+	uint64_t day_base_ns;     /* added to ITCH timestamps */
+	struct fh_book_config book;
+	struct fh_dlq *dlq;       /* may be NULL */
+};
+
+struct fh_rx_core_cfg {
+	unsigned index;           /* 0..n-1, the metrics core slot */
+	unsigned n_chans;
+	const struct fh_rx_chan_cfg *chans;
+	const struct fh_engine_cfg *engine; /* NULL: no engine shard */
+	uint64_t ring_capacity;   /* events, power of two */
+	uint64_t snapshot_interval_ns; /* periodic book snapshots, 0: off */
+	int numa_socket;          /* where to allocate, -1: anywhere */
+	bool latency;             /* record per-stage latency samples */
+};
+
+struct fh_rx_chan_stats {
+	uint64_t frames;        /* frames (or datagrams) received */
+	uint64_t bytes;
+	uint64_t udp;           /* frames that yielded a UDP payload for one of our lines */
+	uint64_t not_ours;      /* well-formed, but for a group/port not configured */
+	uint64_t frame_rejects[FH_PKT__COUNT]; /* by fh_pkt_result */
+	uint64_t messages;      /* ITCH messages delivered by MoldUDP64 */
+	uint64_t events;        /* events staged for the publisher */
+	uint64_t sessions;      /* replay passes started (loop) */
+	uint64_t last_rx_ns;    /* wall time of the last frame */
+};
+
+struct fh_rx_chan {
+	struct fh_rx_chan_cfg cfg;
+	struct fh_mold mold;
+	struct fh_itch_decoder dec;
+	struct fh_book *book;
+	struct fh_rx_chan_stats st;
+	bool done;               /* replay complete (not looping) */
+	/* pacing */
+	bool pace_started;
+	uint64_t pace_cap0_ns;   /* capture time of the first frame */
+	uint64_t pace_tsc0;      /* TSC when it was released */
+	double pace_ticks_per_ns;
+	uint64_t pass_frames;    /* frames in the current replay pass */
+	uint16_t pend_n, pend_pos;
+	struct rte_mbuf *pend[FH_DPDK_BURST];
+	uint32_t snap_cursor;
+	struct fh_rate_peak peak_1s;  /* peak messages in 1 s and 1 ms windows */
+	struct fh_rate_peak peak_1ms;
+} FH_CACHE_ALIGNED;
+
+typedef void (*fh_rx_lat_fn)(void *arg, unsigned stage, uint64_t ticks, uint64_t n);
+enum fh_rx_stage {
+	FH_RX_STAGE_DECODE = 0, /* RX burst -> message decoded */
+	FH_RX_STAGE_BOOK,       /* decoded -> book applied */
+	FH_RX_STAGE_ENGINE,     /* book -> engine done */
+	FH_RX_STAGE_RING,       /* RX burst -> handed to the publisher ring, every message */
+	FH_RX_STAGE__COUNT
+};
+
+struct fh_rx_core {
+	struct fh_rx_core_cfg cfg;
+	unsigned n_chans;
+	struct fh_rx_chan *chans;
+	struct fh_engine *engine;
+	struct fh_spsc *ring;
+	void *engine_mem;
+	/* staging towards the ring */
+	unsigned nb;
+	struct fh_event batch[FH_RX_BATCH];
+	/* counters (core-owned) */
+	uint64_t staged;          /* events staged (ring_events once flushed) */
+	uint64_t ring_events;     /* events handed to the ring */
+	uint64_t ring_full_spins; /* times the ring was full and the core waited */
+	uint64_t book_aborts;     /* crossed books under the abort policy */
+	uint64_t snapshots;       /* snapshot events sent */
+	uint64_t loops;           /* do_work calls */
+	/* latency: per-stage callback from the core (sampled), set before start */
+	fh_rx_lat_fn lat_fn;
+	void *lat_arg;
+	uint32_t lat_every;       /* sample one packet in lat_every (power of two) */
+	uint32_t lat_count;
+	uint64_t next_snap_tsc;
+	uint64_t snap_interval_tsc;
+	/* snapshot requests from the publisher thread (single producer) */
+	FH_CACHE_GUARD(0);
+	uint32_t req_head;
+	uint32_t req_tail;
+	uint32_t req_all;         /* a whole-book sweep was requested */
+	uint16_t req_src[FH_RX_SNAP_REQS];
+	uint32_t req_instr[FH_RX_SNAP_REQS];
+	volatile bool abort;      /* a crossed book under the abort policy stopped the core */
+};
+
+/* Allocates and initialises a core and its channels (books, decoders,
+ * sessions, engine, ring). Returns NULL with the reason in err. */
+struct fh_rx_core *fh_rx_core_create(const struct fh_rx_core_cfg *cfg, char *err, size_t errlen);
+void fh_rx_core_destroy(struct fh_rx_core *c);
+
+/* One agent step: polls every channel once. Returns frames processed. */
+unsigned fh_rx_do_work(struct fh_rx_core *c);
+
+/* Processes one UDP payload (MoldUDP64 datagram) of line `line` of channel
+ * ch as if received at recv_ns; used by fh_rx_do_work(), tests and tools. */
+void fh_rx_udp(struct fh_rx_core *c, struct fh_rx_chan *ch, unsigned line,
+	       const uint8_t *p, uint32_t len, uint64_t recv_ns);
+
+/* Processes one Ethernet frame of channel ch. */
+void fh_rx_frame(struct fh_rx_core *c, struct fh_rx_chan *ch, const uint8_t *f,
+		 uint32_t len, uint64_t recv_ns);
+
+/* Hands staged events to the ring, waiting for room (counted). */
+void fh_rx_flush(struct fh_rx_core *c);
+
+/* True when every replay channel is complete. */
+bool fh_rx_done(const struct fh_rx_core *c);
+
+/* From the publisher thread: ask for a snapshot of one book (instrument
+ * FH_INSTRUMENT_NONE: every book of the source; source_id UINT16_MAX: all). */
+void fh_rx_request_snapshot(struct fh_rx_core *c, uint16_t source_id, uint32_t instrument);
+
+/* Rejections of a channel: frame checks, MoldUDP64 and ITCH decoding. */
+uint64_t fh_rx_chan_rejects(const struct fh_rx_chan *ch);
+
+#endif /* FH_RX_H */

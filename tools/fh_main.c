@@ -1,0 +1,982 @@
+/* SPDX-License-Identifier: MIT */
+/* fh_main.c: the fh appliance: config, EAL, RX cores, publisher core, control thread. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include "fh_book.h"
+#include "fh_config.h"
+#include "fh_dlq.h"
+#include "fh_dpdk.h"
+#include "fh_engine.h"
+#include "fh_http.h"
+#include "fh_kafka.h"
+#include "fh_kudp.h"
+#include "fh_memstat.h"
+#include "fh_metrics.h"
+#include "fh_pcap.h"
+#include "fh_publisher.h"
+#include "fh_rx.h"
+#include "fh_shm.h"
+#include "fh_time.h"
+
+#define FH_VERSION "0.1.0"
+
+struct opts {
+	const char *config;
+	const char *books_out;  /* final books of every source, fh-book dump format */
+	const char *summary;    /* final counters as JSON */
+	double duration_s;      /* stop after this long (0: until signal or end) */
+	bool exit_at_end;       /* stop when every replay is complete */
+	bool spin;              /* never back off when idle (production) */
+	bool quiet;
+};
+
+struct app {
+	struct opts o;
+	struct fh_config cfg;
+	struct fh_dlq dlq;
+	bool eal;
+	unsigned n_ports;
+	struct fh_dpdk_port ports[FH_CFG_MAX_SOURCES];
+	struct fh_kudp kudp[FH_CFG_MAX_SOURCES][FH_RX_MAX_LINES];
+	unsigned n_cores;
+	int core_lcore[FH_CFG_MAX_RX_CORES];
+	struct fh_rx_core *cores[FH_CFG_MAX_RX_CORES];
+	struct fh_engine_cfg ecfg[FH_CFG_MAX_RX_CORES];
+	struct fh_pub *pub;
+	struct fh_metrics *metrics;
+	struct fh_http *http;
+	struct fh_memstat mem;
+	int lat_ring[FH_CFG_MAX_RX_CORES][FH_RX_MAX_CHANS];
+	uint64_t start_ns;
+	/* lifecycle */
+	volatile int rx_stop;     /* RX cores: leave the loop */
+	volatile int rx_running;  /* RX cores still in their loop */
+	volatile int pub_stop;    /* publisher: rings drained, leave */
+	volatile int ctl_stop;
+	volatile int rx_abort;    /* a core stopped on a crossed book (abort policy) */
+};
+
+static volatile sig_atomic_t g_signal;
+
+static void on_signal(int sig)
+{
+	g_signal = sig;
+}
+
+/* Structured log lines (JSON), written by the control thread and main only. */
+static void logj(const char *level, const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void logj(const char *level, const char *event, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "{\"ts\":%lld.%06ld,\"level\":\"%s\",\"event\":\"%s\"%s%s}\n",
+		(long long)ts.tv_sec, ts.tv_nsec / 1000, level, event, buf[0] ? "," : "", buf);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: fh [--config FILE] [options]\n"
+		"       fh --check-config FILE\n"
+		"  --config FILE       YAML configuration (default: config/default.yaml)\n"
+		"  --check-config FILE validate FILE, print the effective config, exit\n"
+		"  --exit-at-end       stop when every replayed capture is complete\n"
+		"  --duration SECONDS  stop after this long\n"
+		"  --books-out FILE    write every final book (fh-book dump format, source first)\n"
+		"  --summary FILE      write the final counters as JSON\n"
+		"  --spin              busy-poll when idle (production; default backs off)\n"
+		"  --quiet             no start-up banner\n");
+	exit(2);
+}
+
+/* ---- idle strategy: spin, then pause, then sleep (tests and laptops) ---- */
+static inline void idle(unsigned *empty, bool spin)
+{
+	if (spin) {
+		__builtin_ia32_pause();
+		return;
+	}
+	if (++*empty < 2048) {
+		__builtin_ia32_pause();
+	} else if (*empty < 4096) {
+		sched_yield();
+	} else {
+		struct timespec ts = { 0, 20000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* ---- RX lcores ---- */
+struct rx_arg {
+	struct app *a;
+	unsigned idx;
+};
+
+static void lat_cb(void *arg, unsigned stage, uint64_t ticks, uint64_t n)
+{
+	struct rx_arg *x = arg;
+	struct fh_metrics_core *mc = fh_metrics_core(x->a->metrics, x->idx);
+
+	(void)n;
+	if (stage == FH_RX_STAGE_RING)
+		fh_metrics_lat_record(mc, x->a->lat_ring[x->idx][0], (int64_t)fh_tsc_to_ns(ticks));
+}
+
+static int rx_main(void *arg)
+{
+	struct rx_arg *x = arg;
+	struct app *a = x->a;
+	struct fh_rx_core *c = a->cores[x->idx];
+	struct fh_metrics_core *mc = fh_metrics_core(a->metrics, x->idx);
+	unsigned empty = 0;
+
+	while (!a->rx_stop) {
+		unsigned w = fh_rx_do_work(c);
+		fh_metrics_core_poll(mc);
+		if (fh_unlikely(c->abort)) {
+			a->rx_abort = 1;
+			break;
+		}
+		if (w) {
+			empty = 0;
+			continue;
+		}
+		if (fh_rx_done(c))
+			break;
+		idle(&empty, a->o.spin);
+	}
+	fh_rx_flush(c);
+	__atomic_sub_fetch(&a->rx_running, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static void *rx_thread(void *arg)
+{
+	rx_main(arg);
+	return NULL;
+}
+
+/* ---- publisher ---- */
+static void snapshot_cb(void *arg, uint16_t source_id, uint32_t instrument)
+{
+	struct app *a = arg;
+
+	for (unsigned i = 0; i < a->n_cores; i++)
+		fh_rx_request_snapshot(a->cores[i], source_id, instrument);
+}
+
+static bool rings_empty(const struct app *a)
+{
+	for (unsigned i = 0; i < a->n_cores; i++)
+		if (fh_spsc_count(a->cores[i]->ring))
+			return false;
+	return true;
+}
+
+static void publisher_loop(struct app *a)
+{
+	unsigned empty = 0;
+
+	for (;;) {
+		unsigned w = fh_pub_do_work(a->pub);
+		if (w) {
+			empty = 0;
+			continue;
+		}
+		if (__atomic_load_n(&a->rx_running, __ATOMIC_ACQUIRE) == 0 && rings_empty(a))
+			break;
+		idle(&empty, a->o.spin);
+	}
+}
+
+/* ---- control thread: HTTP, metrics ticks, stop conditions ---- */
+static bool all_done(const struct app *a)
+{
+	for (unsigned i = 0; i < a->n_cores; i++)
+		if (!fh_rx_done(a->cores[i]))
+			return false;
+	return true;
+}
+
+static void *control_thread(void *arg)
+{
+	struct app *a = arg;
+	uint64_t interval = a->cfg.telemetry.hdr.interval_ns ? a->cfg.telemetry.hdr.interval_ns
+							      : 1000000000ull;
+	uint64_t next_tick = fh_clock_ns(CLOCK_REALTIME) + interval;
+	uint64_t deadline = a->o.duration_s > 0
+				    ? a->start_ns + (uint64_t)(a->o.duration_s * 1e9)
+				    : UINT64_MAX;
+
+	while (!a->ctl_stop) {
+		if (a->http)
+			fh_http_poll(a->http, 50);
+		else
+			usleep(50000);
+		uint64_t now = fh_clock_ns(CLOCK_REALTIME);
+		if (now >= next_tick) {
+			fh_memstat_read(&a->mem);
+			fh_metrics_tick(a->metrics, now);
+			next_tick = now + interval;
+		}
+		if (!a->rx_stop) {
+			const char *why = NULL;
+			if (g_signal)
+				why = g_signal == SIGINT ? "SIGINT" : "SIGTERM";
+			else if (now >= deadline)
+				why = "duration";
+			else if (a->o.exit_at_end && all_done(a))
+				why = "end_of_capture";
+			else if (a->rx_abort)
+				why = "crossed_book_abort";
+			if (why) {
+				logj("info", "stopping", "\"reason\":\"%s\"", why);
+				a->rx_stop = 1;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* ---- metrics registration ---- */
+static uint64_t rd_u64(void *arg)
+{
+	return __atomic_load_n((uint64_t *)arg, __ATOMIC_RELAXED);
+}
+
+struct sum_arg {
+	const uint64_t *p[2];
+};
+
+static double book_age(void *arg)
+{
+	const struct fh_rx_chan *ch = arg;
+	uint64_t last = __atomic_load_n(&ch->st.last_rx_ns, __ATOMIC_RELAXED);
+	if (!last)
+		return -1;
+	return (double)(fh_clock_ns(CLOCK_REALTIME) - last) / 1e9;
+}
+
+static double last_msg_ts(void *arg)
+{
+	const struct fh_rx_chan *ch = arg;
+	return (double)__atomic_load_n(&ch->st.last_rx_ns, __ATOMIC_RELAXED) / 1e9;
+}
+
+static uint64_t chan_rejects(void *arg)
+{
+	return fh_rx_chan_rejects(arg);
+}
+
+static uint64_t dlq_records(void *arg)
+{
+	return __atomic_load_n(&((struct fh_dlq *)arg)->records, __ATOMIC_RELAXED);
+}
+
+static struct fh_pub_stats g_pub_stats;
+
+static double pub_lag(void *arg)
+{
+	struct app *a = arg;
+	fh_pub_get_stats(a->pub, &g_pub_stats);
+	return (double)g_pub_stats.kafka_lag;
+}
+
+static double pub_queue(void *arg)
+{
+	(void)arg;
+	return (double)(g_pub_stats.kafka_accepted - g_pub_stats.kafka_dropped -
+			g_pub_stats.kafka.produced[0] * 0);
+}
+
+static uint64_t kafka_errors(void *arg)
+{
+	(void)arg;
+	uint64_t n = 0;
+	for (unsigned f = 0; f < FH_KF__COUNT; f++)
+		n += g_pub_stats.kafka.failed[f];
+	return n;
+}
+
+static double one(void *arg)
+{
+	(void)arg;
+	return 1.0;
+}
+
+#define REG(x)                                                                  \
+	do {                                                                    \
+		if ((x) < 0) {                                                  \
+			fprintf(stderr, "fh: metric registration failed: %s\n", #x); \
+			return -1;                                              \
+		}                                                               \
+	} while (0)
+
+static int register_metrics(struct app *a, struct rx_arg *xs)
+{
+	char l[256];
+
+	REG(fh_metrics_gauge_fn(a->metrics, "fh_build_info", "Build information (value 1)",
+				"version=\"" FH_VERSION "\"", one, NULL));
+	for (unsigned i = 0; i < a->n_cores; i++) {
+		struct fh_rx_core *c = a->cores[i];
+		for (unsigned k = 0; k < c->n_chans; k++) {
+			struct fh_rx_chan *ch = &c->chans[k];
+			const char *src = ch->cfg.name;
+			snprintf(l, sizeof(l), "source=\"%s\",core=\"%d\"", src, a->core_lcore[i]);
+			REG(fh_metrics_counter_fn(a->metrics, "fh_packets_total", "Packets received, per source and core", l, rd_u64, &ch->st.frames));
+			REG(fh_metrics_counter_fn(a->metrics, "fh_messages_total", "Messages decoded, per source and core", l, rd_u64, &ch->dec.messages));
+			REG(fh_metrics_counter_fn(a->metrics, "fh_events_total", "Events handed to the publisher, per source and core", l, rd_u64, &ch->st.events));
+			snprintf(l, sizeof(l), "source=\"%s\",reason=\"not_our_group\"", src);
+			REG(fh_metrics_counter_fn(a->metrics, "fh_drops_total", "Packets dropped, by reason", l, rd_u64, &ch->st.not_ours));
+			snprintf(l, sizeof(l), "source=\"%s\",reason=\"duplicate\"", src);
+			REG(fh_metrics_counter_fn(a->metrics, "fh_drops_total", "Packets dropped, by reason", l, rd_u64, &ch->mold.dup_packets));
+			for (unsigned r = FH_PKT_SKIP_NOT_IPV4; r < FH_PKT__COUNT; r++) {
+				snprintf(l, sizeof(l), "source=\"%s\",reason=\"%s\"", src, fh_pkt_result_name(r));
+				REG(fh_metrics_counter_fn(a->metrics, r >= FH_PKT_FIRST_REJ ? "fh_rejects_total" : "fh_drops_total",
+							  r >= FH_PKT_FIRST_REJ ? "Messages rejected, by reason" : "Packets dropped, by reason",
+							  l, rd_u64, &ch->st.frame_rejects[r]));
+			}
+			for (unsigned r = 1; r < FH_ITCH_REJ__COUNT; r++) {
+				if (r == FH_ITCH_REJ_BAD_FRAME)
+					continue;
+				snprintf(l, sizeof(l), "source=\"%s\",reason=\"%s\"", src, fh_itch_reject_name(r));
+				REG(fh_metrics_counter_fn(a->metrics, "fh_rejects_total", "Messages rejected, by reason", l, rd_u64, &ch->mold.rejects[r]));
+				snprintf(l, sizeof(l), "source=\"%s\",reason=\"itch_%s\"", src, fh_itch_reject_name(r));
+				REG(fh_metrics_counter_fn(a->metrics, "fh_rejects_total", "Messages rejected, by reason", l, rd_u64, &ch->dec.rejects[r]));
+			}
+			snprintf(l, sizeof(l), "source=\"%s\"", src);
+			REG(fh_metrics_counter_fn(a->metrics, "fh_gaps_total", "Sequence gaps detected", l, rd_u64, &ch->mold.gaps_count));
+			REG(fh_metrics_counter_fn(a->metrics, "fh_gap_messages_total", "Messages named by gap events", l, rd_u64, &ch->mold.gap_msgs));
+			REG(fh_metrics_counter_fn(a->metrics, "fh_rejected_total", "All rejections of the source", l, chan_rejects, ch));
+			REG(fh_metrics_gauge_fn(a->metrics, "fh_book_age_seconds", "Seconds since the last book update", l, book_age, ch));
+			REG(fh_metrics_gauge_fn(a->metrics, "fh_last_message_timestamp_seconds", "Wall time of the last message (Unix seconds)", l, last_msg_ts, ch));
+			snprintf(l, sizeof(l), "source=\"%s\",window=\"1s\"", src);
+			REG(fh_metrics_gauge_fn(a->metrics, "fh_peak_messages_per_second", "Peak message rate in 1 s and 1 ms windows", l, fh_rate_peak_per_second, &ch->peak_1s));
+			snprintf(l, sizeof(l), "source=\"%s\",window=\"1ms\"", src);
+			REG(fh_metrics_gauge_fn(a->metrics, "fh_peak_messages_per_second", "Peak message rate in 1 s and 1 ms windows", l, fh_rate_peak_per_second, &ch->peak_1ms));
+		}
+		/* One RX -> ring series per core (it carries the sources of the core). */
+		snprintf(l, sizeof(l), "stage=\"rx_to_ring\",source=\"%s\"", c->chans[0].cfg.name);
+		int id = fh_metrics_latency(a->metrics, "fh_stage_latency", "Latency of each stage, per source", l, 1ull << i);
+		REG(id);
+		a->lat_ring[i][0] = id;
+		snprintf(l, sizeof(l), "core=\"%d\"", a->core_lcore[i]);
+		REG(fh_metrics_counter_fn(a->metrics, "fh_ring_full_waits_total", "Times an RX core waited for room in its ring to the publisher", l, rd_u64, &c->ring_full_spins));
+		REG(fh_metrics_counter_fn(a->metrics, "fh_ring_events_total", "Events an RX core handed to the publisher", l, rd_u64, &c->ring_events));
+		c->lat_fn = lat_cb;
+		c->lat_arg = &xs[i];
+	}
+	REG(fh_metrics_counter_fn(a->metrics, "fh_dead_letters_total", "Records sent to the dead-letter sink", "", dlq_records, &a->dlq));
+	if (a->pub) {
+		REG(fh_metrics_gauge_fn(a->metrics, "fh_kafka_lag_messages", "Messages produced and not yet acknowledged", "", pub_lag, a));
+		REG(fh_metrics_gauge_fn(a->metrics, "fh_kafka_queue_messages", "Events accepted for Kafka", "", pub_queue, a));
+		REG(fh_metrics_counter_fn(a->metrics, "fh_kafka_delivery_errors_total", "Kafka deliveries failed after retries", "", kafka_errors, a));
+	}
+	REG(fh_memstat_register(a->metrics, &a->mem));
+	return 0;
+}
+
+/* ---- building the pipeline from the config ---- */
+static uint64_t count_frames(const char *path, char *err, size_t errlen)
+{
+	struct fh_pcap p;
+	struct fh_pcap_rec r;
+	uint64_t n = 0;
+	int ret = fh_pcap_open(&p, path, 0);
+
+	if (ret < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		return 0;
+	}
+	while ((ret = fh_pcap_next(&p, &r)) > 0)
+		n++;
+	fh_pcap_close(&p);
+	if (ret < 0) {
+		snprintf(err, errlen, "%s: damaged capture after %" PRIu64 " frames", path, n);
+		return 0;
+	}
+	if (n == 0)
+		snprintf(err, errlen, "%s: the capture holds no frames", path);
+	return n;
+}
+
+static int open_port(struct app *a, const struct fh_cfg_source *s, const char *dev,
+		     uint32_t mbufs, bool ts, struct fh_dpdk_port **out, char *err, size_t errlen)
+{
+	struct fh_dpdk_port_cfg pc = { .dev = dev, .socket = -1, .timestamps = ts,
+				       .mbufs = mbufs, .rx_desc = 1024 };
+	char perr[256];
+
+	for (unsigned l = 0; l < s->n_lines && pc.n_mc < FH_DPDK_MAX_MC; l++)
+		if (s->line[l].group_addr)
+			pc.mc_groups[pc.n_mc++] = s->line[l].group_addr;
+	if (a->cfg.cores.numa_node >= 0)
+		pc.socket = a->cfg.cores.numa_node;
+	struct fh_dpdk_port *p = &a->ports[a->n_ports];
+	int ret = fh_dpdk_port_open(p, &pc, perr, sizeof(perr));
+	if (ret < 0) {
+		snprintf(err, errlen, "source %s: %s", s->name, perr);
+		return ret;
+	}
+	a->n_ports++;
+	*out = p;
+	return 0;
+}
+
+static int build_chan(struct app *a, const struct fh_cfg_source *s, struct fh_rx_chan_cfg *cc,
+		      char *err, size_t errlen)
+{
+	char dev[FH_CFG_PATH_LEN + 64];
+	int ret;
+
+	memset(cc, 0, sizeof(*cc));
+	cc->name = s->name;
+	cc->source_id = s->id;
+	cc->day_base_ns = s->midnight_utc_ns;
+	cc->dlq = &a->dlq;
+	cc->book.max_orders = (uint32_t)a->cfg.books.max_orders;
+	cc->book.max_instruments = (uint32_t)a->cfg.books.max_instruments;
+	cc->book.max_levels = (uint32_t)a->cfg.books.max_levels;
+	cc->book.depth = (uint16_t)a->cfg.books.depth;
+	cc->book.crossed_policy = a->cfg.books.crossed_policy == FH_CFG_CROSSED_ABORT
+					  ? FH_BOOK_CROSSED_ABORT
+					  : FH_BOOK_CROSSED_FLAG;
+	cc->n_lines = s->n_lines ? s->n_lines : 1;
+	for (unsigned l = 0; l < s->n_lines && l < FH_RX_MAX_LINES; l++) {
+		cc->line[l].group = s->line[l].group_addr;
+		cc->line[l].port = s->line[l].port;
+	}
+	if (s->protocol != FH_CFG_PROTO_ITCH50) {
+		snprintf(err, errlen, "source %s: protocol %s is not served by fh's RX cores yet (use fh-fix)",
+			 s->name, fh_config_protocol_name(s->protocol));
+		return -ENOTSUP;
+	}
+	switch (s->transport) {
+	case FH_CFG_TR_PCAP: {
+		uint64_t frames = count_frames(s->pcap.file, err, errlen);
+		if (!frames)
+			return -EINVAL;
+		cc->kind = FH_RX_DPDK;
+		cc->expected_frames = frames;
+		cc->loop = s->pcap.loop;
+		cc->pace = s->pcap.speed == FH_CFG_SPEED_MAX ? FH_RX_PACE_NONE : FH_RX_PACE_RECORDED;
+		cc->speed = s->pcap.speed == FH_CFG_SPEED_MULT ? s->pcap.speed_mult : 1.0;
+		/* Looping, net_pcap holds the whole capture in mbufs (infinite_rx). */
+		snprintf(dev, sizeof(dev), "net_pcap%u,rx_pcap=%s%s", s->id, s->pcap.file,
+			 s->pcap.loop ? ",infinite_rx=1" : "");
+		uint32_t mbufs = s->pcap.loop ? (uint32_t)frames + 4096 : 8191;
+		ret = open_port(a, s, dev, mbufs, cc->pace != FH_RX_PACE_NONE, &cc->port, err, errlen);
+		return ret;
+	}
+	case FH_CFG_TR_MULTICAST: {
+		const char *ifc = s->line[0].interface;
+		for (unsigned l = 1; l < s->n_lines; l++) {
+			if (strcmp(s->line[l].interface, ifc) != 0) {
+				snprintf(err, errlen, "source %s: A/B lines on different interfaces (%s, %s) are not supported by this build; give both lines the same interface",
+					 s->name, ifc, s->line[l].interface);
+				return -ENOTSUP;
+			}
+		}
+		if (strncmp(ifc, "net_", 4) == 0)
+			snprintf(dev, sizeof(dev), "%s", ifc);
+		else if (strchr(ifc, ':'))
+			snprintf(dev, sizeof(dev), "%s", ifc); /* PCI address */
+		else
+			snprintf(dev, sizeof(dev), "net_af_packet%u,iface=%s", s->id, ifc);
+		cc->kind = FH_RX_DPDK;
+		return open_port(a, s, dev, 8191, false, &cc->port, err, errlen);
+	}
+	case FH_CFG_TR_KERNEL_UDP:
+		cc->kind = FH_RX_KUDP;
+		for (unsigned l = 0; l < cc->n_lines; l++) {
+			struct fh_kudp *k = &a->kudp[s->id][l];
+			ret = fh_kudp_open(k, s->line[l].group_addr, s->line[l].port,
+					   s->line[l].interface, 0, err, errlen);
+			if (ret < 0)
+				return ret;
+			cc->kudp[l] = k;
+		}
+		return 0;
+	default:
+		snprintf(err, errlen, "source %s: transport %s is not served by fh's RX cores",
+			 s->name, fh_config_transport_name(s->transport));
+		return -ENOTSUP;
+	}
+}
+
+static int build_cores(struct app *a, char *err, size_t errlen)
+{
+	struct fh_rx_chan_cfg cc[FH_RX_MAX_CHANS];
+
+	for (unsigned i = 0; i < a->cfg.cores.n_rx; i++) {
+		int lcore = a->cfg.cores.rx[i];
+		unsigned n = 0;
+		for (unsigned s = 0; s < a->cfg.n_sources; s++) {
+			const struct fh_cfg_source *src = &a->cfg.sources[s];
+			if (src->rx_core != lcore)
+				continue;
+			if (n == FH_RX_MAX_CHANS) {
+				snprintf(err, errlen, "rx core %d owns more than %u sources", lcore, FH_RX_MAX_CHANS);
+				return -EINVAL;
+			}
+			int ret = build_chan(a, src, &cc[n], err, errlen);
+			if (ret < 0)
+				return ret;
+			n++;
+		}
+		if (n == 0)
+			continue;
+		int ret = fh_config_engine_cfg(&a->cfg, lcore, &a->ecfg[a->n_cores], err, errlen);
+		if (ret < 0)
+			return ret;
+		struct fh_rx_core_cfg rc = {
+			.index = a->n_cores,
+			.n_chans = n,
+			.chans = cc,
+			.engine = &a->ecfg[a->n_cores],
+			.ring_capacity = 1u << 16,
+			.snapshot_interval_ns = a->cfg.books.snapshot_interval_ns,
+			.numa_socket = a->cfg.cores.numa_node,
+		};
+		a->cores[a->n_cores] = fh_rx_core_create(&rc, err, errlen);
+		if (!a->cores[a->n_cores])
+			return -ENOMEM;
+		a->core_lcore[a->n_cores] = lcore;
+		a->n_cores++;
+	}
+	if (a->n_cores == 0) {
+		snprintf(err, errlen, "no RX core owns a source");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int build_publisher(struct app *a, char *err, size_t errlen)
+{
+	static struct fh_shm_cfg shm;
+	static struct fh_kafka_cfg kc;
+	static const char *props[2 * FH_CFG_MAX_KAFKA_PROPS + 8];
+	static char spill[FH_CFG_PATH_LEN + 32];
+	static struct fh_spsc *rings[FH_CFG_MAX_RX_CORES];
+	const typeof(a->cfg.publish) *p = &a->cfg.publish;
+	struct fh_pub_cfg pc;
+
+	memset(&pc, 0, sizeof(pc));
+	for (unsigned i = 0; i < a->n_cores; i++)
+		rings[i] = a->cores[i]->ring;
+	pc.rings = rings;
+	pc.n_rings = a->n_cores;
+	pc.kafka_cpu = -1;
+	pc.snapshot_cb = snapshot_cb;
+	pc.snapshot_arg = a;
+	if (p->shm.enabled) {
+		shm.name = p->shm.name;
+		shm.dir = p->shm.path;
+		shm.capacity = p->shm.slots;
+		shm.mode = p->shm.mode;
+		shm.group = p->shm.group[0] ? p->shm.group : NULL;
+		shm.hugetlb = p->shm.hugetlb;
+		pc.shm = &shm;
+		pc.snapshot_ms = p->shm.snapshot_interval_ns / 1000000ull;
+	}
+	if (p->kafka.enabled) {
+		unsigned np = 0;
+		kc.brokers = p->kafka.mock ? NULL : p->kafka.brokers;
+		kc.mock_brokers = (int)p->kafka.mock_brokers;
+		kc.partitions = (int)p->kafka.partitions;
+		kc.topic_prefix = p->kafka.topic_prefix;
+		for (unsigned f = 0; f < FH_CFG_FAM__COUNT && f < FH_KF__COUNT; f++)
+			kc.json[f] = p->kafka.topics[f].encoding == FH_CFG_ENC_JSON;
+		kc.linger_ms = (int)(p->kafka.linger_ns / 1000000ull);
+		kc.batch_size = (int)p->kafka.batch_size;
+		kc.dlq = &a->dlq;
+		for (unsigned i = 0; i < p->kafka.n_props; i++) {
+			props[np++] = p->kafka.props[i].key;
+			props[np++] = p->kafka.props[i].value;
+		}
+		props[np] = NULL;
+		kc.props = props;
+		pc.kafka = &kc;
+		pc.kafka_queue = p->kafka.queue.capacity;
+		pc.policy = p->kafka.queue.policy == FH_CFG_QUEUE_SPILL ? FH_PUB_SPILL : FH_PUB_DROP_OLDEST;
+		if (pc.policy == FH_PUB_SPILL) {
+			snprintf(spill, sizeof(spill), "%s/fh-kafka-spill.bin", p->kafka.queue.spill_dir);
+			pc.spill_path = spill;
+			pc.spill_max_bytes = p->kafka.queue.spill_max_bytes;
+		}
+	}
+	a->pub = fh_pub_create(&pc, err, errlen);
+	return a->pub ? 0 : -EINVAL;
+}
+
+/* ---- exit reports ---- */
+struct book_key {
+	const char *sym;
+	uint32_t instr;
+};
+
+static int cmp_key(const void *x, const void *y)
+{
+	const struct book_key *a = x, *b = y;
+	int c = strcmp(a->sym, b->sym);
+	return c ? c : (a->instr > b->instr) - (a->instr < b->instr);
+}
+
+static int write_books(struct app *a, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	struct fh_book_level_view lv[1024];
+	static const uint8_t sides[2] = { FH_SIDE_BID, FH_SIDE_ASK };
+
+	if (!f)
+		return -errno;
+	for (unsigned i = 0; i < a->n_cores; i++) {
+		for (unsigned k = 0; k < a->cores[i]->n_chans; k++) {
+			struct fh_rx_chan *ch = &a->cores[i]->chans[k];
+			uint32_t max = fh_book_max_instruments(ch->book), n = 0;
+			struct book_key *keys = calloc(max, sizeof(*keys));
+			if (!keys) {
+				fclose(f);
+				return -ENOMEM;
+			}
+			for (uint32_t t = 0; t < max; t++)
+				if (fh_book_level_count(ch->book, t, FH_SIDE_BID) ||
+				    fh_book_level_count(ch->book, t, FH_SIDE_ASK))
+					keys[n++] = (struct book_key){ fh_book_symbol(ch->book, t), t };
+			qsort(keys, n, sizeof(*keys), cmp_key);
+			for (uint32_t j = 0; j < n; j++) {
+				for (unsigned s = 0; s < 2; s++) {
+					unsigned nl = fh_book_levels(ch->book, keys[j].instr, sides[s], lv,
+								     FH_ARRAY_SIZE(lv));
+					for (unsigned l = 0; l < nl; l++) {
+						char px[32];
+						fh_price_format(lv[l].price, 4, px, sizeof(px));
+						fprintf(f, "%s %s %c %u %s %" PRIu64 " %u\n", ch->cfg.name,
+							keys[j].sym, sides[s], l + 1, px, lv[l].qty,
+							lv[l].orders);
+					}
+				}
+			}
+			free(keys);
+		}
+	}
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+static void print_summary(struct app *a, FILE *f, const struct fh_pub_stats *ps)
+{
+	fprintf(f, "{\"sources\":[");
+	bool first = true;
+	for (unsigned i = 0; i < a->n_cores; i++) {
+		for (unsigned k = 0; k < a->cores[i]->n_chans; k++) {
+			const struct fh_rx_chan *ch = &a->cores[i]->chans[k];
+			const struct fh_book_stats *bs = fh_book_stats(ch->book);
+			uint64_t frame_drops = 0, frame_rej = 0, mold_rej = 0, dec_rej = 0;
+			for (unsigned r = FH_PKT_SKIP_NOT_IPV4; r < FH_PKT__COUNT; r++) {
+				if (r >= FH_PKT_FIRST_REJ)
+					frame_rej += ch->st.frame_rejects[r];
+				else
+					frame_drops += ch->st.frame_rejects[r];
+			}
+			for (unsigned r = 1; r < FH_ITCH_REJ__COUNT; r++) {
+				mold_rej += ch->mold.rejects[r];
+				dec_rej += ch->dec.rejects[r];
+			}
+			/* Every frame is a UDP datagram of ours, a drop or a reject;
+			 * every datagram of ours is accepted by MoldUDP64 or rejected. */
+			bool ok = ch->cfg.kind == FH_RX_KUDP
+					  ? ch->st.udp == ch->mold.packets + mold_rej
+					  : ch->st.frames == ch->st.udp + ch->st.not_ours + frame_drops + frame_rej &&
+						    ch->st.udp == ch->mold.packets + mold_rej;
+			fprintf(f, "%s{\"name\":\"%s\",\"id\":%u,\"frames\":%" PRIu64 ",\"expected_frames\":%" PRIu64
+				",\"udp\":%" PRIu64 ",\"not_ours\":%" PRIu64 ",\"frame_drops\":%" PRIu64
+				",\"frame_rejects\":%" PRIu64 ",\"mold_packets\":%" PRIu64 ",\"mold_rejects\":%" PRIu64
+				",\"heartbeats\":%" PRIu64 ",\"dup_packets\":%" PRIu64 ",\"dup_msgs\":%" PRIu64
+				",\"gaps\":%" PRIu64 ",\"gap_msgs\":%" PRIu64 ",\"messages\":%" PRIu64
+				",\"decode_rejects\":%" PRIu64 ",\"events\":%" PRIu64 ",\"sessions\":%" PRIu64
+				",\"orphans\":%" PRIu64 ",\"integrity_warnings\":%" PRIu64 ",\"live_orders\":%" PRIu64
+				",\"crossed\":%" PRIu64 ",\"accounted\":%s}",
+				first ? "" : ",", ch->cfg.name, ch->cfg.source_id, ch->st.frames,
+				ch->cfg.expected_frames, ch->st.udp, ch->st.not_ours, frame_drops, frame_rej,
+				ch->mold.packets, mold_rej, ch->mold.heartbeats, ch->mold.dup_packets,
+				ch->mold.dup_msgs, ch->mold.gaps_count, ch->mold.gap_msgs, ch->dec.messages,
+				dec_rej, ch->st.events, ch->st.sessions, fh_book_orphans(ch->book),
+				fh_book_integrity_warnings(ch->book), bs->live_orders, bs->crossed,
+				ok ? "true" : "false");
+			first = false;
+		}
+	}
+	uint64_t ring = 0, waits = 0;
+	for (unsigned i = 0; i < a->n_cores; i++) {
+		ring += a->cores[i]->ring_events;
+		waits += a->cores[i]->ring_full_spins;
+	}
+	uint64_t produced = 0, delivered = 0, failed = 0;
+	for (unsigned k = 0; k < FH_KF__COUNT; k++) {
+		produced += ps->kafka.produced[k];
+		delivered += ps->kafka.delivered[k];
+		failed += ps->kafka.failed[k];
+	}
+	fprintf(f, "],\"ring_events\":%" PRIu64 ",\"ring_full_waits\":%" PRIu64
+		",\"published\":%" PRIu64 ",\"shm_written\":%" PRIu64 ",\"kafka_produced\":%" PRIu64
+		",\"kafka_delivered\":%" PRIu64 ",\"kafka_failed\":%" PRIu64 ",\"kafka_dropped\":%" PRIu64
+		",\"kafka_undelivered\":%" PRIu64 ",\"dead_letters\":%" PRIu64 "}\n",
+		ring, waits, ps->events, ps->shm_written, produced, delivered, failed, ps->kafka_dropped,
+		ps->kafka_undelivered, a->dlq.records);
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", required_argument, NULL, 'C' },
+		{ "exit-at-end", no_argument, NULL, 'e' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "books-out", required_argument, NULL, 'b' },
+		{ "summary", required_argument, NULL, 's' },
+		{ "spin", no_argument, NULL, 'S' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:ed:b:s:qh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 'C': return 1;
+		case 'e': o->exit_at_end = true; break;
+		case 'd': o->duration_s = atof(optarg); break;
+		case 'b': o->books_out = optarg; break;
+		case 's': o->summary = optarg; break;
+		case 'S': o->spin = true; break;
+		case 'q': o->quiet = true; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct app app;
+	struct app *a = &app;
+	char err[1024];
+	char *eal_argv[64];
+	char eal_buf[8192];
+	static struct rx_arg xs[FH_CFG_MAX_RX_CORES];
+	pthread_t ctl, rx_threads[FH_CFG_MAX_RX_CORES];
+	bool rx_pthread[FH_CFG_MAX_RX_CORES] = { 0 };
+	int ret, rc = 0;
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--check-config"))
+			return fh_config_check_main(argc, argv);
+	if (parse_args(argc, argv, &a->o))
+		usage();
+	if (!a->o.config)
+		a->o.config = "config/default.yaml";
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	/* 1. Config: every error stops here, before anything starts. */
+	ret = fh_config_load(a->o.config, &a->cfg, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "fh: %s\n", err);
+		return 2;
+	}
+	fh_tsc_calibrate(50);
+	a->start_ns = fh_clock_ns(CLOCK_REALTIME);
+	logj("info", "config", "\"file\":\"%s\",\"sources\":%u,\"tsc_hz\":%.0f", a->o.config,
+	     a->cfg.n_sources, fh_tsc_clock.hz);
+
+	ret = fh_dlq_open(&a->dlq, a->cfg.dead_letter.path[0] ? a->cfg.dead_letter.path : NULL,
+			  a->cfg.dead_letter.max_bytes);
+	if (ret < 0) {
+		fprintf(stderr, "fh: dead_letter.path %s: %s\n", a->cfg.dead_letter.path, strerror(-ret));
+		return 1;
+	}
+
+	/* 2. DPDK EAL from the config. */
+	int eal_argc = fh_config_eal_argv(&a->cfg, "fh", eal_argv, (int)FH_ARRAY_SIZE(eal_argv),
+					  eal_buf, sizeof(eal_buf));
+	if (eal_argc < 0) {
+		fprintf(stderr, "fh: cannot build EAL arguments: %s\n", strerror(-eal_argc));
+		return 1;
+	}
+	ret = fh_dpdk_eal_init(eal_argc, eal_argv, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "fh: %s\n", err);
+		return 1;
+	}
+	a->eal = true;
+
+	/* 3. Everything the data path needs, before the first packet. */
+	ret = build_cores(a, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "fh: %s\n", err);
+		rc = 1;
+		goto out_cleanup;
+	}
+	ret = build_publisher(a, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "fh: publisher: %s\n", err);
+		rc = 1;
+		goto out_cleanup;
+	}
+	struct fh_metrics_cfg mc = {
+		.n_cores = a->n_cores + 2,
+		.max_series = 4096,
+		.hdr = { .lowest = (int64_t)a->cfg.telemetry.hdr.lowest_ns,
+			 .highest = (int64_t)a->cfg.telemetry.hdr.highest_ns,
+			 .sigfigs = (int)a->cfg.telemetry.hdr.sig_digits },
+	};
+	a->metrics = fh_metrics_create(&mc);
+	if (!a->metrics) {
+		fprintf(stderr, "fh: cannot create the metrics registry: %s\n", strerror(errno));
+		rc = 1;
+		goto out_cleanup;
+	}
+	for (unsigned i = 0; i < a->n_cores; i++)
+		xs[i] = (struct rx_arg){ a, i };
+	if (register_metrics(a, xs) < 0) {
+		rc = 1;
+		goto out_cleanup;
+	}
+	if (a->cfg.telemetry.http.enabled) {
+		struct fh_http_cfg hc = { .addr = a->cfg.telemetry.http.host,
+					  .port = a->cfg.telemetry.http.port };
+		a->http = fh_http_create(&hc);
+		if (!a->http || fh_http_serve_metrics(a->http, a->metrics) < 0) {
+			fprintf(stderr, "fh: telemetry.http.listen %s: %s\n",
+				a->cfg.telemetry.http.listen, strerror(errno));
+			rc = 1;
+			goto out_cleanup;
+		}
+	}
+	fh_memstat_read(&a->mem);
+	fh_metrics_tick(a->metrics, fh_clock_ns(CLOCK_REALTIME));
+
+	if (!a->o.quiet) {
+		struct fh_kafka *k = fh_pub_kafka(a->pub);
+		printf("fh %s: %u sources on %u RX cores\n", FH_VERSION, a->cfg.n_sources, a->n_cores);
+		if (a->http)
+			printf("  dashboard   http://%s:%u/   (metrics /metrics, status /status, histograms /hdr)\n",
+			       a->cfg.telemetry.http.host, fh_http_port(a->http));
+		if (a->cfg.publish.shm.enabled)
+			printf("  shm ring    %s/%s   subscribe: %s/fh-sub --ring %s\n",
+			       a->cfg.publish.shm.path, a->cfg.publish.shm.name,
+			       getenv("FH_BUILD") ? getenv("FH_BUILD") : "build", a->cfg.publish.shm.name);
+		if (k)
+			printf("  kafka       %s   consume: kcat -C -b %s -t %s.trades -e\n",
+			       fh_kafka_bootstrap(k), fh_kafka_bootstrap(k), a->cfg.publish.kafka.topic_prefix);
+		if (a->dlq.f)
+			printf("  dead letters %s   inspect: fh-dlq %s\n", a->cfg.dead_letter.path,
+			       a->cfg.dead_letter.path);
+		printf("  stop with Ctrl-C\n");
+	}
+	logj("info", "started", "\"rx_cores\":%u,\"http_port\":%u", a->n_cores,
+	     a->http ? fh_http_port(a->http) : 0);
+
+	/* 4. Run: RX cores on their lcores, the control thread, the publisher here. */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	a->rx_running = (int)a->n_cores;
+	for (unsigned i = 0; i < a->n_cores; i++) {
+		unsigned lc = (unsigned)a->core_lcore[i];
+		if (lc != rte_get_main_lcore() && rte_lcore_is_enabled(lc) &&
+		    rte_eal_remote_launch(rx_main, &xs[i], lc) == 0)
+			continue;
+		/* Not an EAL worker lcore (e.g. one CPU): a plain thread. */
+		if (pthread_create(&rx_threads[i], NULL, rx_thread, &xs[i]) != 0) {
+			fprintf(stderr, "fh: cannot start RX core %u\n", i);
+			a->rx_stop = 1;
+			a->rx_running--;
+			rc = 1;
+			continue;
+		}
+		rx_pthread[i] = true;
+	}
+	if (pthread_create(&ctl, NULL, control_thread, a) != 0) {
+		fprintf(stderr, "fh: cannot start the control thread\n");
+		a->rx_stop = 1;
+		rc = 1;
+	}
+	publisher_loop(a);
+
+	/* 5. Drain: RX cores are out of their loops and the rings are empty. */
+	rte_eal_mp_wait_lcore();
+	for (unsigned i = 0; i < a->n_cores; i++)
+		if (rx_pthread[i])
+			pthread_join(rx_threads[i], NULL);
+	while (fh_pub_do_work(a->pub))
+		;
+	struct fh_pub_stats ps;
+	int flush_ms = (int)(a->cfg.publish.kafka.flush_timeout_ns / 1000000ull);
+	uint64_t undelivered = fh_pub_close(a->pub, flush_ms, false, &ps);
+	a->pub = NULL;
+	a->ctl_stop = 1;
+	pthread_join(ctl, NULL);
+	fh_dlq_flush(&a->dlq);
+	if (undelivered)
+		logj("warning", "kafka_undelivered", "\"events\":%" PRIu64, undelivered);
+	if (a->rx_abort) {
+		logj("error", "crossed_book_abort", "\"policy\":\"abort\"");
+		rc = 3;
+	}
+	if (a->o.books_out && write_books(a, a->o.books_out) < 0) {
+		fprintf(stderr, "fh: --books-out %s: %s\n", a->o.books_out, strerror(errno));
+		rc = 1;
+	}
+	print_summary(a, stdout, &ps);
+	if (a->o.summary) {
+		FILE *f = fopen(a->o.summary, "w");
+		if (f) {
+			print_summary(a, f, &ps);
+			fclose(f);
+		}
+	}
+	logj("info", "stopped", "\"exit\":%d", rc);
+
+out_cleanup:
+	if (a->pub)
+		fh_pub_close(a->pub, 0, false, NULL);
+	if (a->http)
+		fh_http_destroy(a->http);
+	for (unsigned i = 0; i < a->n_cores; i++)
+		fh_rx_core_destroy(a->cores[i]);
+	for (unsigned i = 0; i < a->n_ports; i++)
+		fh_dpdk_port_close(&a->ports[i]);
+	for (unsigned s = 0; s < FH_CFG_MAX_SOURCES; s++)
+		for (unsigned l = 0; l < FH_RX_MAX_LINES; l++)
+			if (a->kudp[s][l].buf)
+				fh_kudp_close(&a->kudp[s][l]);
+	if (a->metrics)
+		fh_metrics_destroy(a->metrics);
+	fh_dlq_close(&a->dlq);
+	if (a->eal)
+		rte_eal_cleanup();
+	return rc;
+}
