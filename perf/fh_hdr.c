@@ -309,27 +309,23 @@ int fh_hdr_percentiles_print(const struct fh_hdr *h, FILE *f, int ticks_per_half
 		scale = 1.0;
 	fprintf(f, "%12s %14s %10s %14s\n\n", "Value", "Percentile", "TotalCount",
 		"1/(1-Percentile)");
-	/* Percentile steps halve the distance to 100 % every ticks_per_half lines. */
+	/* Percentile levels halve the distance to 100 % every ticks_per_half
+	 * lines; each row shows the level (as HdrHistogram's table does), the
+	 * value there and the values counted up to it. */
 	double pct = 0;
-	int64_t cum_prev = -1;
 	for (int iter = 0; iter < 2000 && h->total > 0; iter++) {
 		int64_t v = fh_hdr_value_at_percentile(h, pct);
 		int64_t cum = fh_hdr_count_le(h, fh_hdr_highest_equivalent(h, v));
-		if (cum != cum_prev || pct >= 100.0) {
-			double frac = (double)cum / (double)h->total;
-			if (frac >= 1.0)
-				fprintf(f, "%12.3f %2.12f %10" PRId64 "\n", (double)v / scale, frac, cum);
-			else
-				fprintf(f, "%12.3f %2.12f %10" PRId64 " %14.2f\n", (double)v / scale,
-					frac, cum, 1.0 / (1.0 - frac));
-			cum_prev = cum;
-		}
-		if (pct >= 100.0 || cum >= h->total)
+		double level = pct / 100.0;
+		if (level >= 1.0 || cum >= h->total) {
+			fprintf(f, "%12.3f %2.12f %10" PRId64 "\n",
+				(double)fh_hdr_highest_equivalent(h, h->max) / scale, 1.0, h->total);
 			break;
+		}
+		fprintf(f, "%12.3f %2.12f %10" PRId64 " %14.2f\n", (double)v / scale, level, cum,
+			1.0 / (1.0 - level));
 		double half_dist = pow(2.0, floor(log2(100.0 / (100.0 - pct))) + 1);
 		pct += 100.0 / (half_dist * ticks_per_half);
-		if (pct > 100.0)
-			pct = 100.0;
 	}
 	fprintf(f, "#[Mean    = %12.3f, StdDeviation   = %12.3f]\n", fh_hdr_mean(h) / scale,
 		fh_hdr_stddev(h) / scale);

@@ -30,6 +30,8 @@ static void usage(void)
 		"       fh-stat --hdr-log FILE [--url URL] [-i S] [-n N] append /hdr intervals to an\n"
 		"                                                       HdrHistogram interval log\n"
 		"       fh-stat --shm PATH [-i SECONDS] [-n COUNT]      live table from the shm snapshot\n"
+		"       fh-stat --hdr-read FILE [--tag TAG]             summarise an interval log; with a tag,\n"
+		"                                                       the merged percentile table (us)\n"
 		"       fh-stat --demo [--listen ADDR:PORT] [--port-file FILE] [--tick-ms MS]\n"
 		"               [--seconds N] [--shm PATH] [--dashboard-dir DIR]\n"
 		"               serve synthetic but really measured telemetry (two worker threads\n"
@@ -371,6 +373,67 @@ static int run_hdr_log(const char *url, const char *file, double interval, long 
 	return written > 0 ? 0 : 1;
 }
 
+/* --- reading an interval log --- */
+
+struct hread {
+	const char *tag;
+	struct fh_hdr *merged;
+	long n;
+	int64_t total;
+};
+
+static int on_hist(const struct fh_hdr *h, const char *tag, void *arg)
+{
+	struct hread *r = arg;
+	if (r->tag) {
+		if (!tag || strcmp(tag, r->tag) != 0)
+			return 0;
+		fh_hdr_merge(r->merged, h);
+	} else {
+		double ps[] = { 50, 99, 99.9 };
+		int64_t v[3];
+		fh_hdr_values_at_percentiles(h, ps, v, 3);
+		printf("%-48s %14.3f %7.3f %10" PRId64 " %10" PRId64 " %10" PRId64 " %10" PRId64
+		       " %10" PRId64 "\n",
+		       tag ? tag : "-", (double)h->start_ns / 1e9,
+		       (double)(h->end_ns - h->start_ns) / 1e9, h->total, v[0], v[1], v[2],
+		       h->total ? fh_hdr_highest_equivalent(h, h->max) : 0);
+	}
+	r->n++;
+	r->total += h->total;
+	return 0;
+}
+
+static int run_hdr_read(const char *file, const char *tag)
+{
+	FILE *f = fopen(file, "r");
+	if (!f) {
+		fprintf(stderr, "fh-stat: %s: %s\n", file, strerror(errno));
+		return 1;
+	}
+	struct hread r = { .tag = tag };
+	if (tag && !(r.merged = fh_hdr_create(NULL))) {
+		fclose(f);
+		return 1;
+	}
+	if (!tag)
+		printf("%-48s %14s %7s %10s %10s %10s %10s %10s\n", "tag", "start_s", "len_s",
+		       "count", "p50_ns", "p99_ns", "p99.9_ns", "max_ns");
+	int rc = fh_hdr_log_read(f, on_hist, &r);
+	fclose(f);
+	if (rc < 0) {
+		fprintf(stderr, "fh-stat: %s: %s\n", file, strerror(-rc));
+		fh_hdr_destroy(r.merged);
+		return 1;
+	}
+	if (tag && r.n)
+		fh_hdr_percentiles_print(r.merged, stdout, 5, 1000.0);
+	printf("# %ld histograms%s%s, %" PRId64 " values\n", r.n, tag ? " tagged " : "",
+	       tag ? tag : "", r.total);
+	fh_hdr_destroy(r.merged);
+	return r.n ? 0 : 1;
+}
+
 /* --- demo: real measured work on two worker threads --- */
 
 struct worker {
@@ -573,7 +636,8 @@ static int run_demo(const char *listen, const char *port_file, int tick_ms, int 
 int main(int argc, char **argv)
 {
 	const char *url = "http://127.0.0.1:9187", *raw = NULL, *hdr_log = NULL, *shm = NULL;
-	const char *listen = NULL, *port_file = NULL, *dash_dir = NULL;
+	const char *listen = NULL, *port_file = NULL, *dash_dir = NULL, *hdr_read = NULL;
+	const char *tag = NULL;
 	double interval = 1.0;
 	long count = 0;
 	int demo = 0, tick_ms = 1000, seconds = 0;
@@ -590,6 +654,8 @@ int main(int argc, char **argv)
 		{ "tick-ms", required_argument, NULL, 't' },
 		{ "seconds", required_argument, NULL, 'S' },
 		{ "dashboard-dir", required_argument, NULL, 'd' },
+		{ "hdr-read", required_argument, NULL, 'R' },
+		{ "tag", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -608,6 +674,8 @@ int main(int argc, char **argv)
 		case 't': tick_ms = atoi(optarg); break;
 		case 'S': seconds = atoi(optarg); break;
 		case 'd': dash_dir = optarg; break;
+		case 'R': hdr_read = optarg; break;
+		case 'T': tag = optarg; break;
 		default: usage();
 		}
 	}
@@ -617,6 +685,8 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (hdr_read)
+		return run_hdr_read(hdr_read, tag);
 	if (demo)
 		return run_demo(listen, port_file, tick_ms, seconds, shm, dash_dir);
 	if (raw) {
