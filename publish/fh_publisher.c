@@ -385,7 +385,7 @@ void fh_pub_get_stats(const struct fh_pub *p, struct fh_pub_stats *st)
 	if (p->k) {
 		fh_kafka_get_stats(p->k, &st->kafka);
 		uint64_t done = st->kafka.produce_errors + st->kafka.encode_errors + st->spill_dropped +
-				st->kafka_undelivered;
+				st->kafka_dropped + st->kafka_undelivered;
 		for (int f = 0; f < FH_KF__COUNT; f++)
 			done += st->kafka.delivered[f] + st->kafka.failed[f];
 		st->kafka_lag = st->kafka_accepted > done ? st->kafka_accepted - done : 0;

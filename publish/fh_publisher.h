@@ -73,12 +73,12 @@ struct fh_pub_stats {
 	uint64_t heartbeats;
 	uint64_t snapshot_requests; /* from readers (request area) */
 	uint64_t snapshot_calls;    /* snapshot_cb invocations (requests + periodic) */
-	uint64_t kafka_accepted; /* handed to the Kafka path (queue or spill) */
+	uint64_t kafka_accepted; /* offered to the Kafka path (queue or spill; includes dropped) */
 	uint64_t kafka_dropped;  /* FH_PUB_DROP_OLDEST discards */
 	uint64_t spilled;        /* events written to the spill file */
 	uint64_t spill_read;     /* events read back from it */
 	uint64_t spill_dropped;  /* spill file full or write error */
-	uint64_t kafka_lag;      /* gauge: accepted - delivered - failed - refused */
+	uint64_t kafka_lag;      /* gauge: accepted - delivered - failed - refused - dropped */
 	uint64_t kafka_undelivered; /* after fh_pub_close(): what the bounded flush left */
 	struct fh_kafka_stats kafka;
 };

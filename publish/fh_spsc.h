@@ -160,12 +160,13 @@ static inline unsigned fh_spsc_dequeue_burst(struct fh_spsc *r, struct fh_event 
 {
 	uint64_t t = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 	for (;;) {
-		uint64_t ready = r->cached_head - t;
-		if (ready < n) {
+		/* signed: after a failed CAS t may have moved past a stale cached_head */
+		int64_t ready = (int64_t)(r->cached_head - t);
+		if (ready < (int64_t)n) {
 			r->cached_head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
-			ready = r->cached_head - t;
+			ready = (int64_t)(r->cached_head - t);
 		}
-		unsigned k = ready < n ? (unsigned)ready : n;
+		unsigned k = ready < (int64_t)n ? (unsigned)ready : n;
 		if (k == 0)
 			return 0;
 		for (unsigned i = 0; i < k; i++)
