@@ -158,6 +158,21 @@ if [ -x "$SIM" ] && "$SIM" --help 2>&1 | grep -q -- '--pcap\|pcap'; then
 		else
 			fail "pcap and day file books differ"
 		fi
+		grep -q 'gaps 0;' "$tmp/ep" && ! grep -q 'source stale' "$tmp/ep" &&
+			pass "no gap: books not stale" || fail "books stale without a gap"
+		# a sequence gap on the wire: the whole source is reported stale
+		if "$SIM" --messages 300000 --symbols 300 --seed 5 --pcap "$tmp/gap.pcap" \
+			--gap 20000-20040 >/dev/null 2>&1; then
+			"$BOOK" dump "$tmp/gap.pcap" >/dev/null 2>"$tmp/eg"
+			if grep -q 'source stale' "$tmp/eg" && ! grep -q 'gaps 0;' "$tmp/eg"; then
+				pass "a pcap with a sequence gap leaves the books stale (stderr)"
+			else
+				fail "gap not reported as stale"
+				cat "$tmp/eg"
+			fi
+		else
+			skip "fh-sim --gap"
+		fi
 	else
 		skip "fh-sim did not write a day file / pcap with these options"
 	fi
