@@ -388,7 +388,7 @@ static void test_mix_and_consistency(void)
 	FH_CHECK_EQ_U(r.sh.not_touch, 0);
 	FH_CHECK(r.sh.prints > 1000);
 	fprintf(stderr, "  largest move between consecutive prints: %.4f\n", r.sh.max_jump);
-	FH_CHECK(r.sh.max_jump < 0.015);
+	FH_CHECK(r.sh.max_jump < 0.025); /* below the 3 % of a price_spike */
 	/* the generator's own live count agrees with the shadow book */
 	FH_CHECK_EQ_U(r.st.live_orders, r.sh.n_live);
 	FH_CHECK_EQ_U(r.st.peak_live_orders, r.sh.peak);

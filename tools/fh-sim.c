@@ -140,7 +140,8 @@ static void print_stats(const struct fh_sim_stats *st, double secs, double cpu)
 	fprintf(stderr, "live_orders_end %" PRIu64 "\npeak_live_orders %" PRIu64 " at %02llu:%02llu:%02llu.%09llu\n",
 		st->live_orders, st->peak_live_orders, pt / 3600000000000ULL, pt / 60000000000ULL % 60,
 		pt / 1000000000ULL % 60, pt % 1000000000ULL);
-	fprintf(stderr, "orders_added %" PRIu64 "\nbook_full %" PRIu64 "\n", st->orders_added, st->book_full);
+	fprintf(stderr, "orders_added %" PRIu64 "\nbook_full %" PRIu64 "\nwide_spread_spells_2s %" PRIu64 "\n",
+		st->orders_added, st->book_full, st->wide_spells);
 	if (secs > 0 && cpu > 0)
 		fprintf(stderr, "generation %.3f s wall (%.2f M msg/s), %.3f s cpu (%.2f M msg/s), incl. output\n",
 			secs, (double)st->messages / secs / 1e6, cpu, (double)st->messages / cpu / 1e6);

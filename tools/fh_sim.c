@@ -65,10 +65,13 @@ struct sim_inst {
 	int8_t drift;     /* -1, 0, +1: the direction the order flow pushes the price */
 	uint8_t halted;
 	uint8_t wide;     /* spread-widening anomaly in force until wide_until */
+	uint8_t wspell;   /* a clean spread >= 5 s0 since wide_since */
+	uint64_t touched; /* time of the last flow action on it */
 	/* second line: rare paths */
 	uint8_t an_busy __attribute__((aligned(64))); /* an anomaly is planned on it */
 	int32_t wide_bid, wide_ask;
 	uint64_t wide_until;
+	uint64_t wide_since;
 	char sym[8];
 	uint32_t rank; /* 0 = most active */
 	double weight; /* share of the order flow */
@@ -303,7 +306,8 @@ static void order_link(struct fh_sim *s, struct sim_inst *in, uint32_t slot)
 		if (!in->n_ask++ || o->lv < in->ask)
 			in->ask = o->lv;
 	}
-	if (in->n_bid && in->n_ask)
+	/* the anchor follows tight two-sided quotes only: one-sided or wide books re-quote around it */
+	if (in->n_bid && in->n_ask && in->ask - in->bid <= 2 * in->s0)
 		in->mid2 = in->bid + in->ask;
 	if (++s->st.live_orders > s->st.peak_live_orders) {
 		s->st.peak_live_orders = s->st.live_orders;
@@ -352,7 +356,8 @@ static void order_unlink(struct fh_sim *s, struct sim_inst *in, uint32_t slot)
 			while (level_empty(in, --in->hi))
 				;
 	}
-	if (in->n_bid && in->n_ask)
+	/* the anchor follows tight two-sided quotes only: one-sided or wide books re-quote around it */
+	if (in->n_bid && in->n_ask && in->ask - in->bid <= 2 * in->s0)
 		in->mid2 = in->bid + in->ask;
 }
 
@@ -466,8 +471,6 @@ static int do_add(struct fh_sim *s, struct sim_inst *in, uint8_t *m)
 			lv = in->bid + 1; /* improve a spread wider than normal */
 		else if (in->n_bid)
 			lv = in->bid - d;
-		else if (in->n_ask)
-			lv = in->ask - in->s0 - d;
 		else
 			lv = in->mid2 / 2 - half - d;
 		if (in->n_ask && lv >= in->ask)
@@ -480,8 +483,6 @@ static int do_add(struct fh_sim *s, struct sim_inst *in, uint8_t *m)
 			lv = in->ask - 1;
 		else if (in->n_ask)
 			lv = in->ask + d;
-		else if (in->n_bid)
-			lv = in->bid + in->s0 + d;
 		else
 			lv = in->mid2 / 2 - half + in->s0 + d;
 		if (in->n_bid && lv <= in->bid)
@@ -678,14 +679,14 @@ static void update_thresholds(struct fh_sim *s)
 		c = 0.06;
 	if (c < -0.06)
 		c = -0.06;
-	double add = 0.438 + c, del = 0.446 - c;
+	double add = 0.425 + c, del = 0.452 - c; /* re-quotes add ~1.5 % more adds */
 	double acc = add;
 	s->thr_add = P16(acc);
 	acc += del;
 	s->thr_del = P16(acc);
-	acc += 0.07;
+	acc += 0.075;
 	s->thr_rep = P16(acc);
-	acc += 0.022; /* sweeps add ~0.6 % more E at the same nanosecond */
+	acc += 0.025; /* sweeps add ~0.6 % more E at the same nanosecond */
 	s->thr_e = P16(acc);
 	acc += 0.002;
 	s->thr_c = P16(acc);
@@ -758,6 +759,8 @@ static inline uint32_t pick_inst(struct fh_sim *s)
 	return i;
 }
 
+static void pend_push(struct fh_sim *s, const struct pend *p);
+
 static int flow_step(struct fh_sim *s, uint8_t *m)
 {
 	struct sim_inst *in;
@@ -792,6 +795,20 @@ static int flow_step(struct fh_sim *s, uint8_t *m)
 		}
 		if (fh_unlikely(in->wide) && s->last_ts >= in->wide_until)
 			in->wide = 0;
+		/*
+		 * Diagnostics for rule floors: spells of a clean spread >= 5x normal lasting
+		 * >= 2 s. The book is as the last action on it (and its re-quote) left it.
+		 */
+		if (in->n_bid && in->n_ask && in->ask - in->bid >= 5 * in->s0 && !in->wide) {
+			if (!in->wspell) {
+				in->wspell = 1;
+				in->wide_since = in->touched;
+			}
+		} else if (fh_unlikely(in->wspell)) {
+			in->wspell = 0;
+			if (!in->wide && s->last_ts - in->wide_since >= 2 * SEC)
+				s->st.wide_spells++;
+		}
 		if (fh_unlikely(p16(s, 40))) {
 			int8_t d = (int8_t)((int)rbn(s, 4) - 1);
 			in->drift = d > 1 ? 0 : d;
@@ -820,6 +837,30 @@ static int flow_step(struct fh_sim *s, uint8_t *m)
 		if (n)
 			break;
 	}
+	/*
+	 * Market makers re-quote at once: a side taken out or a spread left wider than
+	 * twice normal gets a new order at the normal spread, at the same nanosecond.
+	 * Without this, thinly traded books would sit wide for minutes.
+	 */
+	if (!in->wide && inst_live(in) && s->pend_n < PEND_CAP / 2) {
+		int32_t tb = in->mid2 / 2 - in->s0 / 2, ta = tb + in->s0;
+		struct pend p = { 0 };
+		p.kind = PEND_ADD;
+		p.inst = (uint16_t)(in - s->inst);
+		if (!in->n_bid || in->bid < tb - in->s0) {
+			p.side = 'B';
+			p.a = in->n_ask && tb >= in->ask ? in->ask - 1 : tb;
+			p.b = (int32_t)draw_shares(s);
+			pend_push(s, &p);
+		}
+		if (!in->n_ask || in->ask > ta + in->s0) {
+			p.side = 'S';
+			p.a = in->n_bid && ta <= in->bid ? in->bid + 1 : ta;
+			p.b = (int32_t)draw_shares(s);
+			pend_push(s, &p);
+		}
+	}
+	in->touched = s->last_ts;
 out:
 	s->flow_j++;
 	return n;
@@ -1531,7 +1572,7 @@ struct fh_sim *fh_sim_create(const struct fh_sim_cfg *cfg)
 		else if (k < 250)
 			v = 100 * (5 + (uint32_t)(r % 16));
 		else
-			v = 1000 * (5 + (uint32_t)(r % 46));
+			v = 1000 * (2 + (uint32_t)(r % 4)); /* blocks up to 5,000: thin-tailed volume */
 		s->lot_tab[k] = (uint16_t)v;
 		lsum += v;
 	}

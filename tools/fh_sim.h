@@ -70,6 +70,9 @@ struct fh_sim_stats {
 	uint64_t last_ts_ns;
 	uint64_t orders_added;      /* A + F + the new side of U */
 	uint64_t book_full;         /* adds refused because the order table was full */
+	uint64_t wide_spells;       /* clean-flow spells of a spread >= 5x the instrument's normal
+				     * spread lasting >= 2 s (seen when the instrument next trades
+				     * or quotes; injected anomalies excluded) */
 };
 void fh_sim_get_stats(const struct fh_sim *s, struct fh_sim_stats *st);
 
