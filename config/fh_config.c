@@ -1616,6 +1616,8 @@ static const char *const *rule_param_keys(int kind)
 {
 	static const char *const spike[] = { "k", "lookback", "min_samples", "min_bps", "min_move",
 					     NULL };
+	static const char *const spread[] = { "k", "window", "min_samples", "min_bps", "min_move",
+					      NULL };
 	static const char *const surge[] = { "window", "ratio", "lookback", "min_samples",
 					     "min_qty", NULL };
 	static const char *const both[] = { "window",  "z",	  "ratio",   "lookback",
@@ -1626,8 +1628,9 @@ static const char *const *rule_param_keys(int kind)
 
 	switch (kind) {
 	case FH_CFG_RULE_PRICE_SPIKE:
-	case FH_CFG_RULE_SPREAD_WIDENING:
 		return spike;
+	case FH_CFG_RULE_SPREAD_WIDENING:
+		return spread;
 	case FH_CFG_RULE_VOLUME_SURGE:
 		return surge;
 	case FH_CFG_RULE_SPIKE_SURGE:
@@ -2959,8 +2962,6 @@ int fh_config_engine_cfg(const struct fh_config *c, int rx_core, struct fh_engin
 				break;
 			}
 		}
-		o->window_ms = 0;
-		o->slide_ms = 0;
 		o->n_symbols = 0;
 		o->instr_lo = 0;
 		o->instr_hi = 0;
@@ -2975,11 +2976,13 @@ int fh_config_engine_cfg(const struct fh_config *c, int rx_core, struct fh_engin
 		o->min_move = r->min_move;
 		o->min_qty = r->min_qty;
 		o->cooldown_ms = (uint32_t)(r->cooldown_ns / NS_MS);
+		/* Without a window a rule keeps the engine's (spread_widening's time constant). */
 		if (r->window >= 0) {
 			const struct fh_cfg_window *w = &c->engine.windows[r->window];
 			o->window_ms = (uint32_t)(w->size_ns / NS_MS);
-			if (r->kind == FH_CFG_RULE_CIRCUIT_BREAKER)
-				o->slide_ms = (uint32_t)(w->slide_ns / NS_MS);
+			o->slide_ms = r->kind == FH_CFG_RULE_CIRCUIT_BREAKER
+					      ? (uint32_t)(w->slide_ns / NS_MS)
+					      : 0;
 		}
 		if (!r->all_instruments) {
 			o->n_symbols = (uint16_t)r->n_instruments;

@@ -215,9 +215,12 @@ static void dump_engine(const struct fh_config *c, FILE *o)
 			dur(r->cooldown_ns, b, sizeof(b)));
 		switch (r->kind) {
 		case FH_CFG_RULE_PRICE_SPIKE:
-		case FH_CFG_RULE_SPREAD_WIDENING:
 			fprintf(o, "k: %.17g, lookback: %u, min_samples: %u, min_bps: %u, min_move: %s",
 				r->k, r->lookback, r->min_samples, r->min_bps, px(r->min_move, b, sizeof(b)));
+			break;
+		case FH_CFG_RULE_SPREAD_WIDENING:
+			fprintf(o, "k: %.17g, min_samples: %u, min_bps: %u, min_move: %s", r->k,
+				r->min_samples, r->min_bps, px(r->min_move, b, sizeof(b)));
 			break;
 		case FH_CFG_RULE_VOLUME_SURGE:
 			fprintf(o, "ratio: %.17g, lookback: %u, min_samples: %u, min_qty: %" PRIu64, r->k,
