@@ -159,7 +159,9 @@ static int replay_pcap(struct replay *r, struct fh_pcap *pc)
 			for (unsigned i = 0; i < rx.n; i++) {
 				size_t l;
 				const uint8_t *msg = fh_mold_next_msg(&cur, &l);
-				if ((rc = deliver(r, msg, l, rx.first_seq + i, rx.hdr.session, rec.ts_ns)) != 0)
+				/* sequence-0 (unsequenced) packets: every message keeps seq 0 */
+				uint64_t seq = rx.first_seq ? rx.first_seq + i : 0;
+				if ((rc = deliver(r, msg, l, seq, rx.hdr.session, rec.ts_ns)) != 0)
 					return rc;
 			}
 		}

@@ -137,6 +137,7 @@ int fh_pkt_parse(unsigned linktype, const uint8_t *frame, size_t len,
 		off = SLL_HDR_LEN;
 		break;
 	case FH_PKT_LINK_RAW:
+	case FH_PKT_LINK_IPV4:
 		et = ETHERTYPE_IPV4;
 		off = 0;
 		break;

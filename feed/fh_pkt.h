@@ -47,6 +47,7 @@ enum fh_pkt_result {
 #define FH_PKT_LINK_ETHERNET 1
 #define FH_PKT_LINK_RAW 101       /* raw IPv4 */
 #define FH_PKT_LINK_LINUX_SLL 113 /* tcpdump -i any */
+#define FH_PKT_LINK_IPV4 228      /* raw IPv4, the newer code */
 
 struct fh_pkt_filter {
 	uint32_t dst_ip;   /* host order; 0 = any */
