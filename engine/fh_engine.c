@@ -76,31 +76,33 @@ void fh_engine_cfg_default(struct fh_engine_cfg *c)
 	r = &c->rules[c->n_rules - 1];
 	r->lookback = 50;
 	r->min_samples = 30;
-	r->min_bps = 200;
+	r->min_bps = 150;
 	r->cooldown_ms = 1000;
 
 	add_rule(c, FH_ENGINE_RULE_VOLUME_SURGE, FH_SEV_WARNING, 5.0);
 	r = &c->rules[c->n_rules - 1];
-	r->lookback = 30;
-	r->min_samples = 10;
-	r->window_ms = 60000;
+	r->lookback = 60;
+	r->min_samples = 5;
+	r->window_ms = 1000;
 	r->min_qty = 5000;
+	r->min_trades = 10;
 
-	add_rule(c, FH_ENGINE_RULE_SPIKE_SURGE, FH_SEV_CRITICAL, 4.0);
+	add_rule(c, FH_ENGINE_RULE_SPIKE_SURGE, FH_SEV_CRITICAL, 3.0);
 	r = &c->rules[c->n_rules - 1];
 	r->k2 = 3.0;
 	r->lookback = 50;
 	r->min_samples = 30;
-	r->window_ms = 60000;
-	r->min_bps = 200;
-	r->min_qty = 5000;
+	r->window_ms = 1000;
+	r->min_bps = 100;
+	r->min_qty = 2000;
 	r->cooldown_ms = 1000;
 
-	add_rule(c, FH_ENGINE_RULE_SPREAD_WIDENING, FH_SEV_INFO, 4.0);
+	add_rule(c, FH_ENGINE_RULE_SPREAD_WIDENING, FH_SEV_INFO, 5.0);
 	r = &c->rules[c->n_rules - 1];
-	r->lookback = 100;
+	r->window_ms = 60000;
 	r->min_samples = 50;
-	r->min_bps = 50;
+	r->hold_ms = 2000;
+	r->two_sided = 1;
 	r->cooldown_ms = 1000;
 
 	add_rule(c, FH_ENGINE_RULE_PRICE_GAP, FH_SEV_WARNING, 5.0);
@@ -180,11 +182,12 @@ int fh_engine_cfg_validate(const struct fh_engine_cfg *c, char *err, size_t len)
 			return bad(err, len, "engine.rules[%u].k: must be > 0 for %s", i,
 				   rule_names[k]);
 		if ((k == FH_ENGINE_RULE_PRICE_SPIKE || k == FH_ENGINE_RULE_SPIKE_SURGE ||
-		     k == FH_ENGINE_RULE_VOLUME_SURGE || k == FH_ENGINE_RULE_SPREAD_WIDENING) &&
+		     k == FH_ENGINE_RULE_VOLUME_SURGE) &&
 		    r->lookback == 0)
 			return bad(err, len, "engine.rules[%u].lookback: must be >= 1 for %s", i,
 				   rule_names[k]);
-		if ((k == FH_ENGINE_RULE_VOLUME_SURGE || k == FH_ENGINE_RULE_SPIKE_SURGE) &&
+		if ((k == FH_ENGINE_RULE_VOLUME_SURGE || k == FH_ENGINE_RULE_SPIKE_SURGE ||
+		     k == FH_ENGINE_RULE_SPREAD_WIDENING) &&
 		    r->window_ms == 0)
 			return bad(err, len, "engine.rules[%u].window_ms: must be > 0 for %s", i,
 				   rule_names[k]);
@@ -213,7 +216,7 @@ struct layout {
 	uint32_t q_stride;
 	uint32_t win_off[FH_ENGINE_MAX_WINDOWS];
 	uint32_t rule_off[FH_ENGINE_MAX_RULES];
-	size_t q_bytes, t_bytes, l_bytes, per_src, total;
+	size_t q_bytes, t_bytes, l_bytes, w_bytes, per_src, total;
 };
 
 static size_t align_up(size_t v, size_t a)
@@ -255,7 +258,12 @@ static void compute_layout(const struct fh_engine_cfg *c, struct layout *L)
 	L->t_bytes = (size_t)c->max_instruments * L->stride;
 	L->l_bytes = align_up((size_t)c->n_windows * c->max_instruments * sizeof(uint32_t),
 			      FH_CACHE_LINE);
-	L->per_src = L->q_bytes + L->t_bytes + L->l_bytes;
+	unsigned n_spread = 0;
+	for (unsigned i = 0; i < c->n_rules; i++)
+		n_spread += c->rules[i].kind == FH_ENGINE_RULE_SPREAD_WIDENING;
+	L->w_bytes = align_up((size_t)n_spread * c->max_instruments * sizeof(struct fh_eng_watch),
+			      FH_CACHE_LINE);
+	L->per_src = L->q_bytes + L->t_bytes + L->l_bytes + L->w_bytes;
 	L->total = align_up(sizeof(struct fh_engine), FH_CACHE_LINE) + c->n_sources * L->per_src;
 }
 
@@ -331,6 +339,7 @@ struct fh_engine *fh_engine_init(void *mem, const struct fh_engine_cfg *cfg)
 		struct fh_eng_rule_rt *rt = &e->rt[r];
 		rt->kind = ru->kind;
 		rt->severity = ru->severity;
+		rt->two_sided = ru->two_sided;
 		rt->alpha = ru->lookback ? 2.0 / ((double)ru->lookback + 1.0) : 1.0;
 		rt->k = ru->k;
 		rt->k2 = ru->k2;
@@ -338,16 +347,15 @@ struct fh_engine *fh_engine_init(void *mem, const struct fh_engine_cfg *cfg)
 		rt->min_move = (double)ru->min_move;
 		rt->bps = ru->min_bps / 1e4;
 		rt->cooldown_ns = ru->cooldown_ms * NS_PER_MS;
+		rt->hold_ns = ru->hold_ms * NS_PER_MS;
+		rt->tau = (double)ru->window_ms * NS_PER_MS;
 		rt->window_ns = ru->window_ms * NS_PER_MS;
 		rt->slide_ns = ru->slide_ms * NS_PER_MS;
 		rt->n_cb = ru->slide_ms ? ru->window_ms / ru->slide_ms + 1 : 0;
 		rt->off = L.rule_off[r];
 		rt->min_samples = ru->min_samples;
-		rt->window_ms = ru->kind == FH_ENGINE_RULE_VOLUME_SURGE ||
-					ru->kind == FH_ENGINE_RULE_SPIKE_SURGE ||
-					ru->kind == FH_ENGINE_RULE_CIRCUIT_BREAKER
-				? ru->window_ms
-				: 0;
+		rt->min_trades = ru->min_trades;
+		rt->window_ms = ru->window_ms;
 		rt->min_qty = ru->min_qty;
 		if (ru->kind == FH_ENGINE_RULE_SPREAD_WIDENING) {
 			e->spread_rules[e->n_spread_rules++] = (uint8_t)r;
@@ -367,6 +375,8 @@ struct fh_engine *fh_engine_init(void *mem, const struct fh_engine_cfg *cfg)
 		s->q = p;
 		s->instr = p + L.q_bytes;
 		uint32_t *lists = (uint32_t *)(p + L.q_bytes + L.t_bytes);
+		s->watch = (struct fh_eng_watch *)(p + L.q_bytes + L.t_bytes + L.l_bytes);
+		s->n_watch = 0;
 		for (unsigned w = 0; w < cfg->n_windows; w++) {
 			const struct fh_engine_window *cw = &cfg->windows[w];
 			struct fh_eng_win *sw = &s->w[w];
@@ -575,9 +585,54 @@ static void close_sliding(struct fh_engine *e, struct fh_eng_src *s, unsigned wi
 	}
 }
 
+void fh_engine__watch(struct fh_engine *e, struct fh_eng_src *s, uint32_t instr, unsigned rule,
+		      struct fh_eng_spread *st)
+{
+	const struct fh_eng_rule_rt *rt = &e->rt[rule];
+	uint64_t due = st->since + rt->hold_ns;
+
+	if (st->watched)
+		return;
+	st->watched = 1;
+	s->watch[s->n_watch++] = (struct fh_eng_watch){ instr, rule };
+	if (due < s->next_close)
+		s->next_close = due;
+}
+
+/* Pending spread alerts: fire those held long enough, drop those that narrowed.
+ * Returns the earliest deadline still pending. */
+static uint64_t check_watch(struct fh_engine *e, struct fh_eng_src *s, const struct fh_event *ev)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (uint32_t i = 0; i < s->n_watch;) {
+		struct fh_eng_watch *w = &s->watch[i];
+		const struct fh_eng_rule_rt *rt = &e->rt[w->rule];
+		struct fh_eng_spread *st =
+			(struct fh_eng_spread *)((uint8_t *)fh_engine__meta(e, s, w->instr) + rt->off);
+		uint64_t due = st->since + rt->hold_ns;
+		if (st->wide == FH_ENG_WIDE_PENDING && s->now < due) {
+			next = due < next ? due : next;
+			i++;
+			continue;
+		}
+		if (st->wide == FH_ENG_WIDE_PENDING) {
+			st->wide = FH_ENG_WIDE_FIRED;
+			st->quiet_until = s->now + rt->cooldown_ns;
+			fh_engine__alert(e, s, ev, w->instr, w->rule, st->ratio, FH_PRICE_NONE);
+		}
+		st->watched = 0;
+		*w = s->watch[--s->n_watch];
+	}
+	return next;
+}
+
 void fh_engine__advance(struct fh_engine *e, struct fh_eng_src *s, const struct fh_event *ev)
 {
 	uint64_t ts = s->now, next = UINT64_MAX;
+
+	if (s->n_watch)
+		next = check_watch(e, s, ev);
 
 	for (unsigned i = 0; i < e->cfg.n_windows; i++) {
 		struct fh_eng_win *w = &s->w[i];
@@ -673,6 +728,7 @@ static void close_source(struct fh_engine *e, struct fh_eng_src *s, const struct
 	}
 	s->now = 0;
 	s->next_close = 0;
+	s->n_watch = 0;
 	e->stats.sessions_closed++;
 }
 
@@ -693,12 +749,12 @@ int fh_engine_close_session(struct fh_engine *e, uint16_t source_id, uint64_t ts
 }
 
 void fh_engine__alert(struct fh_engine *e, struct fh_eng_src *s, const struct fh_event *ev,
-		      unsigned rule, double value, int64_t price)
+		      uint32_t instr, unsigned rule, double value, int64_t price)
 {
 	const struct fh_eng_rule_rt *rt = &e->rt[rule];
 	struct fh_event o;
 
-	out_header(&o, FH_EV_ALERT, s, ev->instrument, ev, ev->exch_ts_ns);
+	out_header(&o, FH_EV_ALERT, s, instr, ev, ev->exch_ts_ns > s->now ? ev->exch_ts_ns : s->now);
 	o.u.alert.value = value;
 	o.u.alert.threshold = rt->k;
 	o.u.alert.price = price;
@@ -715,20 +771,19 @@ void fh_engine__volwin_roll(const struct fh_eng_rule_rt *rt, struct fh_eng_volwi
 {
 	uint64_t W = rt->window_ns, idx = now / W;
 
-	if (v->end) {
-		uint64_t old = v->end / W - 1;
+	/* Only windows with trades feed the average: the rule compares a window
+	 * with the instrument's usual active window, so a quiet spell does not
+	 * turn the next ordinary trade into a surge. */
+	if (v->end && v->cur) {
 		double c = (double)v->cur;
 		v->avg = v->n ? v->avg + rt->alpha * (c - v->avg) : c;
-		v->n++;
-		/* Windows without trades count as zero volume: decay once per skipped window. */
-		uint64_t skip = idx - old - 1;
-		if (skip) {
-			v->avg *= pow(1.0 - rt->alpha, (double)skip);
-			v->n = skip > UINT32_MAX - v->n ? UINT32_MAX : v->n + (uint32_t)skip;
-		}
+		if (v->n != UINT32_MAX)
+			v->n++;
 	}
 	v->cur = 0;
+	v->trades = 0;
 	v->fired = 0;
+	v->spiked = 0;
 	v->end = (idx + 1) * W;
 	bool ok = v->n >= rt->min_samples && v->avg > 0;
 	v->thresh = ok ? rt->k * v->avg : INFINITY;
@@ -739,20 +794,20 @@ void fh_engine__cb_roll(const struct fh_eng_rule_rt *rt, struct fh_eng_rs_cb *st
 {
 	uint64_t D = rt->slide_ns, idx = now / D;
 	uint32_t nb = rt->n_cb, nref = nb - 1;
-	double sum = 0;
-	uint32_t n = 0;
 
+	st->n_ref = 0;
+	st->lo = INT64_MAX;
+	st->hi = INT64_MIN;
 	for (uint32_t j = 1; j <= nref && j <= idx; j++) {
 		uint64_t bi = idx - j;
 		const struct fh_eng_cb_bucket *b = &st->b[bi % nb];
-		if (b->idx == (uint32_t)bi && b->n) {
-			sum += b->sum;
-			n += b->n;
-		}
+		if (b->idx != (uint32_t)bi || !b->n)
+			continue;
+		st->n_ref += b->n;
+		st->lo = b->lo < st->lo ? b->lo : st->lo;
+		st->hi = b->hi > st->hi ? b->hi : st->hi;
 	}
-	st->ref = n && n >= rt->min_samples ? sum / n : 0;
 	st->slot = (uint32_t)(idx % nb);
-	st->b[st->slot].sum = 0;
 	st->b[st->slot].n = 0;
 	st->b[st->slot].idx = (uint32_t)idx;
 	st->end = (idx + 1) * D;
@@ -763,7 +818,7 @@ static void fire_kind(struct fh_engine *e, struct fh_eng_src *s, const struct fh
 {
 	for (unsigned r = 0; r < e->cfg.n_rules; r++)
 		if (e->rt[r].kind == kind && (mask & (1u << r)))
-			fh_engine__alert(e, s, ev, r, value, FH_PRICE_NONE);
+			fh_engine__alert(e, s, ev, ev->instrument, r, value, FH_PRICE_NONE);
 }
 
 void fh_engine__book_state(struct fh_engine *e, struct fh_eng_src *s, const struct fh_event *ev,

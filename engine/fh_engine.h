@@ -32,7 +32,9 @@
  *   FH_EV_FEED_STATUS     FH_FEED_STALE / FH_FEED_FRESH (instrument or whole
  *                         source when instrument is FH_INSTRUMENT_NONE).
  *   FH_EV_INSTRUMENT      symbol, used to apply rule scopes by symbol.
- * Everything else only advances the clock.
+ * Everything else only advances the clock. Trade rules skip Q crosses (an
+ * opening / closing / halt cross is a scheduled auction print, not a spike or
+ * a surge); bars and VWAP include them.
  *
  * Output, through the emit callback, in order:
  *   FH_EV_BAR + FH_EV_BAR_STATS when a window closes (exch_ts_ns = the
@@ -71,16 +73,19 @@ enum fh_engine_rule_kind {
 	FH_ENGINE_RULE_NONE = 0,
 	/* |price - EWMA mean| / EWMA stddev > k, over the trades of the instrument. */
 	FH_ENGINE_RULE_PRICE_SPIKE = 1,
-	/* volume so far in the current window / EWMA of past window volumes > k. */
+	/* volume so far in the current window / EWMA of the volumes of past
+	 * windows that had trades > k (a quiet spell does not shrink the average). */
 	FH_ENGINE_RULE_VOLUME_SURGE = 2,
-	/* price spike z > k and window volume ratio > k2, on the same trade. */
+	/* within one volume window: a trade with z > k (as price_spike) and the
+	 * window's volume above k2 times its EWMA; value = the largest z. */
 	FH_ENGINE_RULE_SPIKE_SURGE = 3,
-	/* bid-ask spread > k * EWMA of the spread (per BBO update). */
+	/* bid-ask spread > k * its time-weighted EWMA (time constant window_ms),
+	 * held for hold_ms. */
 	FH_ENGINE_RULE_SPREAD_WIDENING = 4,
 	/* |trade - previous trade| / previous trade * 100 > k (percent). */
 	FH_ENGINE_RULE_PRICE_GAP = 5,
-	/* |trade - reference| / reference * 100 > k, reference = mean trade price
-	 * of the completed slides of the trailing window (LULD-style). */
+	/* move from the trailing window's extremes, percent: up from its lowest
+	 * trade, down from its highest (slides of slide_ms), > k. */
 	FH_ENGINE_RULE_CIRCUIT_BREAKER = 6,
 	/* best bid > best ask (from BBO or book snapshot flags), not while halted. */
 	FH_ENGINE_RULE_CROSSED_BOOK = 7,
@@ -107,15 +112,26 @@ struct fh_engine_window {
  *                percent (gap, circuit breaker); unused for book states.
  *   k2           spike_surge: window volume ratio threshold.
  *   lookback     EWMA span N (alpha = 2 / (N + 1)): trades (spike,
- *                spike_surge price stats), windows (surge), BBO updates (spread).
+ *                spike_surge price stats), windows with trades (surge).
  *   min_samples  no alert before this many samples (trades, windows, BBO
- *                updates; circuit breaker: trades in the reference).
- *   window_ms    surge / spike_surge volume window; circuit breaker window.
+ *                updates; circuit breaker: trades in the completed slides).
+ *   window_ms    surge / spike_surge volume window; circuit breaker window;
+ *                spread: time constant of the time-weighted average (each
+ *                spread weighs for as long as it was displayed, so a sweep
+ *                of quotes at one timestamp does not move the average).
  *   slide_ms     circuit breaker reference slide (window_ms / slide_ms <= 16).
  *   min_move     absolute floor on the move, FH_PRICE_SCALE units (spike: price
  *                - mean; gap: price - previous; spread: spread - average).
  *   min_bps      relative floor on the same move, basis points of the price.
  *   min_qty      surge / spike_surge: minimum window volume.
+ *   min_trades   surge / spike_surge: minimum prints at distinct timestamps in
+ *                the window (one block print, or one aggressive order sweeping
+ *                many resting orders at once, is not a surge).
+ *   hold_ms      spread_widening: the spread must stay above k * average for
+ *                this long (event time) before the alert (0: at once).
+ *   two_sided    spread_widening: only a withdrawal on both sides counts (bid
+ *                below and ask above the last quote whose spread was normal);
+ *                a one-sided widening is a price move in progress.
  *   cooldown_ms  event-time ms after an alert during which the rule stays
  *                silent for that instrument (0 = none).
  *   scope        empty (no symbols, instr_hi == 0): every instrument;
@@ -125,6 +141,8 @@ struct fh_engine_window {
 struct fh_engine_rule {
 	uint8_t kind;     /* enum fh_engine_rule_kind */
 	uint8_t severity; /* FH_SEV_* */
+	uint8_t two_sided;
+	uint8_t pad;
 	uint16_t n_symbols;
 	uint32_t lookback;
 	uint32_t min_samples;
@@ -132,6 +150,8 @@ struct fh_engine_rule {
 	uint32_t slide_ms;
 	uint32_t min_bps;
 	uint32_t cooldown_ms;
+	uint32_t hold_ms;
+	uint32_t min_trades;
 	uint32_t instr_lo;
 	uint32_t instr_hi;
 	double k;

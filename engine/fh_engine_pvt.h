@@ -35,11 +35,29 @@ struct fh_eng_meta {
 	uint8_t state;      /* FH_BOOK_F_* currently reported (edge detection) */
 };
 
+#define FH_ENG_WIDE_NO 0
+#define FH_ENG_WIDE_PENDING 1 /* wide since `since`, alert when held for hold_ms */
+#define FH_ENG_WIDE_FIRED 2   /* alerted, re-armed when the spread is back under k * avg */
 struct fh_eng_spread {
 	double avg;
+	double last;      /* spread displayed since last_ts */
+	uint64_t last_ts;
 	uint64_t quiet_until;
+	uint64_t since;
+	double ratio; /* spread / average when it became wide */
+	int64_t nbid, nask; /* last quote with a normal spread */
+	uint64_t onesided_since;
 	uint32_t n;
-	uint32_t wide; /* fired, waiting for spread <= k * avg to re-arm */
+	uint8_t wide;
+	uint8_t watched;  /* on the source's watch list */
+	uint8_t onesided; /* a side is empty */
+	uint8_t pad;
+};
+
+/* A pending spread alert: instrument and rule, checked as the clock advances. */
+struct fh_eng_watch {
+	uint32_t instr;
+	uint32_t rule;
 };
 
 struct fh_eng_instr {
@@ -86,11 +104,14 @@ struct fh_eng_ewma {
 struct fh_eng_volwin {
 	uint64_t end; /* end of the current volume window, 0 before the first trade */
 	uint64_t cur; /* volume so far in it */
-	double avg;   /* EWMA of the volumes of past windows (empty ones count 0) */
+	double avg;   /* EWMA of the volumes of past windows with trades */
 	double thresh;  /* k * avg, +inf until min_samples windows */
 	double thresh2; /* spike_surge: k2 * avg */
+	double spiked;  /* spike_surge: largest z above k in the current window, else 0 */
+	uint64_t last_ts; /* time of the last print counted in trades */
+	uint32_t trades;  /* prints at distinct times so far in the current window */
 	uint32_t n;
-	uint32_t fired;
+	uint32_t fired; /* alerted in the current window */
 };
 
 struct fh_eng_rs_px { /* price spike, spike+surge, gap */
@@ -101,17 +122,19 @@ struct fh_eng_rs_px { /* price spike, spike+surge, gap */
 };
 
 struct fh_eng_cb_bucket {
-	double sum;
+	int64_t lo, hi; /* price range of the slide */
 	uint32_t n;
 	uint32_t idx; /* low 32 bits of the slide index */
 };
 
 struct fh_eng_rs_cb {
 	uint64_t quiet_until;
-	uint64_t end;  /* end of the current slide, 0 before the first trade */
-	double ref;    /* reference price, 0 when under min_samples */
-	uint32_t out;  /* fired, waiting for the price to come back inside */
-	uint32_t slot; /* bucket of the current slide */
+	uint64_t end;   /* end of the current slide, 0 before the first trade */
+	int64_t lo, hi; /* price range of the completed slides of the trailing window */
+	uint32_t n_ref; /* trades in them */
+	uint32_t out;   /* fired, waiting for the price to come back inside */
+	uint32_t slot;  /* bucket of the current slide */
+	uint32_t pad;
 	struct fh_eng_cb_bucket b[FH_ENGINE_MAX_CB_BUCKETS];
 };
 
@@ -133,6 +156,8 @@ struct fh_eng_src {
 	uint64_t next_close; /* min over windows of end */
 	uint8_t *instr;      /* trade region */
 	uint8_t *q;          /* meta / quote region */
+	struct fh_eng_watch *watch; /* pending spread alerts */
+	uint32_t n_watch;
 	uint16_t source_id;
 	struct fh_eng_win w[FH_ENGINE_MAX_WINDOWS];
 };
@@ -144,16 +169,20 @@ struct fh_eng_rule_rt { /* per rule, precomputed from cfg */
 	double ksq; /* k * k */
 	double min_move;
 	double bps;  /* min_bps / 1e4 */
+	double tau; /* spread: time constant, ns */
 	uint64_t cooldown_ns;
+	uint64_t hold_ns;
 	uint64_t window_ns;
 	uint64_t slide_ns;
 	uint32_t n_cb; /* circuit breaker buckets */
 	uint32_t off;  /* state offset in the trade (or quote) region */
 	uint32_t min_samples;
+	uint32_t min_trades;
 	uint32_t window_ms;
 	uint64_t min_qty;
 	uint8_t kind;
 	uint8_t severity;
+	uint8_t two_sided;
 };
 
 struct fh_engine {
@@ -182,7 +211,9 @@ struct fh_engine {
 void fh_engine__advance(struct fh_engine *e, struct fh_eng_src *s, const struct fh_event *ev);
 void fh_engine__other(struct fh_engine *e, struct fh_eng_src *s, const struct fh_event *ev);
 void fh_engine__alert(struct fh_engine *e, struct fh_eng_src *s, const struct fh_event *ev,
-		      unsigned rule, double value, int64_t price);
+		      uint32_t instr, unsigned rule, double value, int64_t price);
+void fh_engine__watch(struct fh_engine *e, struct fh_eng_src *s, uint32_t instr, unsigned rule,
+		      struct fh_eng_spread *st);
 void fh_engine__volwin_roll(const struct fh_eng_rule_rt *rt, struct fh_eng_volwin *v,
 			    uint64_t now);
 void fh_engine__cb_roll(const struct fh_eng_rule_rt *rt, struct fh_eng_rs_cb *st, uint64_t now);
@@ -264,7 +295,7 @@ static inline void fh_engine__trade_rules(struct fh_engine *e, struct fh_eng_src
 			double z = fh_engine__z(rt, &st->px, x);
 			if (fh_unlikely(z > 0) && now >= st->quiet_until) {
 				st->quiet_until = now + rt->cooldown_ns;
-				fh_engine__alert(e, s, ev, r, z, px);
+				fh_engine__alert(e, s, ev, ev->instrument, r, z, px);
 			}
 			fh_engine__ewma_add(&st->px, x, rt->alpha);
 			break;
@@ -275,25 +306,36 @@ static inline void fh_engine__trade_rules(struct fh_engine *e, struct fh_eng_src
 			if (fh_unlikely(now >= v->end))
 				fh_engine__volwin_roll(rt, v, now);
 			v->cur += qty;
+			v->trades += now != v->last_ts;
+			v->last_ts = now;
 			if (fh_unlikely((double)v->cur > v->thresh) && !v->fired &&
-			    v->cur >= rt->min_qty && now >= st->quiet_until) {
+			    v->cur >= rt->min_qty && v->trades >= rt->min_trades &&
+			    now >= st->quiet_until) {
 				v->fired = 1;
 				st->quiet_until = now + rt->cooldown_ns;
-				fh_engine__alert(e, s, ev, r, (double)v->cur / v->avg, px);
+				fh_engine__alert(e, s, ev, ev->instrument, r, (double)v->cur / v->avg, px);
 			}
 			break;
 		}
 		case FH_ENGINE_RULE_SPIKE_SURGE: {
+			/* Both within one volume window: a trade with z > k, and the
+			 * window's volume above k2 times its average. */
 			struct fh_eng_rs_px *st = (struct fh_eng_rs_px *)(base + rt->off);
 			struct fh_eng_volwin *v = &st->v;
 			if (fh_unlikely(now >= v->end))
 				fh_engine__volwin_roll(rt, v, now);
 			v->cur += qty;
+			v->trades += now != v->last_ts;
+			v->last_ts = now;
 			double z = fh_engine__z(rt, &st->px, x);
-			if (fh_unlikely(z > 0) && (double)v->cur > v->thresh2 &&
-			    v->cur >= rt->min_qty && now >= st->quiet_until) {
+			if (fh_unlikely(z > v->spiked))
+				v->spiked = z;
+			if (fh_unlikely(v->spiked > 0) && (double)v->cur > v->thresh2 && !v->fired &&
+			    v->cur >= rt->min_qty && v->trades >= rt->min_trades &&
+			    now >= st->quiet_until) {
+				v->fired = 1;
 				st->quiet_until = now + rt->cooldown_ns;
-				fh_engine__alert(e, s, ev, r, z, px);
+				fh_engine__alert(e, s, ev, ev->instrument, r, v->spiked, px);
 			}
 			fh_engine__ewma_add(&st->px, x, rt->alpha);
 			break;
@@ -308,24 +350,34 @@ static inline void fh_engine__trade_rules(struct fh_engine *e, struct fh_eng_src
 				if (fh_unlikely(pct > rt->k) && d >= fh_engine__floor(rt, x) &&
 				    now >= st->quiet_until) {
 					st->quiet_until = now + rt->cooldown_ns;
-					fh_engine__alert(e, s, ev, r, pct, px);
+					fh_engine__alert(e, s, ev, ev->instrument, r, pct, px);
 				}
 			}
 			break;
 		}
 		case FH_ENGINE_RULE_CIRCUIT_BREAKER: {
+			/* Move from the extremes of the trailing window: up from its low,
+			 * down from its high (completed slides and the current one). */
 			struct fh_eng_rs_cb *st = (struct fh_eng_rs_cb *)(base + rt->off);
 			if (fh_unlikely(now >= st->end))
 				fh_engine__cb_roll(rt, st, now);
 			struct fh_eng_cb_bucket *b = &st->b[st->slot];
-			b->sum += x;
+			if (b->n == 0 || px < b->lo)
+				b->lo = px;
+			if (b->n == 0 || px > b->hi)
+				b->hi = px;
 			b->n++;
-			if (fh_unlikely(fabs(x - st->ref) * 100.0 > rt->k * st->ref) && st->ref > 0) {
+			if (st->n_ref < rt->min_samples)
+				break;
+			double lo = (double)(b->lo < st->lo ? b->lo : st->lo);
+			double hi = (double)(b->hi > st->hi ? b->hi : st->hi);
+			double up = (x - lo) * 100.0 / lo, down = (hi - x) * 100.0 / hi;
+			double mv = up > down ? up : down;
+			if (fh_unlikely(mv > rt->k)) {
 				if (!st->out && now >= st->quiet_until) {
 					st->out = 1;
 					st->quiet_until = now + rt->cooldown_ns;
-					fh_engine__alert(e, s, ev, r,
-							 fabs(x - st->ref) * 100.0 / st->ref, px);
+					fh_engine__alert(e, s, ev, ev->instrument, r, mv, px);
 				}
 			} else {
 				st->out = 0;
@@ -413,9 +465,26 @@ static inline void fh_engine__trade(struct fh_engine *e, struct fh_eng_src *s,
 			fh_engine__list_add(w, &sl->list_pos, id);
 	}
 
+	/* Auction prints (Q crosses) count in bars and VWAP, not in the detectors:
+	 * an opening or closing cross is a scheduled volume and price event. */
 	uint32_t mask = fh_engine__meta(e, s, id)->rule_mask & e->trade_rule_mask;
-	if (mask)
+	if (mask && t->kind != FH_TRADE_CROSS)
 		fh_engine__trade_rules(e, s, ev, base, mask, px, q);
+}
+
+static inline void fh_engine__onesided(struct fh_engine *e, struct fh_eng_meta *m, uint32_t mask,
+				       uint64_t now)
+{
+	for (unsigned i = 0; i < e->n_spread_rules; i++) {
+		unsigned r = e->spread_rules[i];
+		if (!(mask & (1u << r)))
+			continue;
+		struct fh_eng_spread *st = (struct fh_eng_spread *)((uint8_t *)m + e->rt[r].off);
+		if (!st->onesided) {
+			st->onesided = 1;
+			st->onesided_since = now;
+		}
+	}
 }
 
 static inline void fh_engine__bbo(struct fh_engine *e, struct fh_eng_src *s,
@@ -439,7 +508,13 @@ static inline void fh_engine__bbo(struct fh_engine *e, struct fh_eng_src *s,
 					      both ? (double)(bid - ask) / FH_PRICE_SCALE : 0);
 	}
 	uint32_t mask = m->rule_mask & e->spread_rule_mask;
-	if (!mask || !both || ask <= bid)
+	if (!mask)
+		return;
+	if (!both) {
+		fh_engine__onesided(e, m, mask, s->now);
+		return;
+	}
+	if (ask <= bid)
 		return;
 
 	double spread = (double)(ask - bid);
@@ -451,21 +526,43 @@ static inline void fh_engine__bbo(struct fh_engine *e, struct fh_eng_src *s,
 			continue;
 		const struct fh_eng_rule_rt *rt = &e->rt[r];
 		struct fh_eng_spread *st = (struct fh_eng_spread *)((uint8_t *)m + rt->off);
+		if (fh_unlikely(st->onesided)) {
+			/* A book one-sided for hold_ms or more re-forms: its first quote
+			 * is the new reference, not a widening. */
+			st->onesided = 0;
+			if (now - st->onesided_since >= rt->hold_ns) {
+				st->nbid = bid;
+				st->nask = ask;
+				st->wide = FH_ENG_WIDE_NO;
+			}
+		}
 		if (st->n == 0) {
 			st->avg = spread;
+			st->nbid = bid;
+			st->nask = ask;
 		} else {
-			if (st->n >= rt->min_samples && spread > rt->k * st->avg) {
-				if (!st->wide && spread - st->avg >= fh_engine__floor(rt, mid) &&
-				    now >= st->quiet_until) {
-					st->wide = 1;
-					st->quiet_until = now + rt->cooldown_ns;
-					fh_engine__alert(e, s, ev, r, spread / st->avg, FH_PRICE_NONE);
+			/* the previous spread weighs for the time it was displayed */
+			double dt = (double)(now - st->last_ts);
+			st->avg += dt / (dt + rt->tau) * (st->last - st->avg);
+			if (st->n >= rt->min_samples && spread > rt->k * st->avg &&
+			    spread - st->avg >= fh_engine__floor(rt, mid)) {
+				bool away = !rt->two_sided || (bid < st->nbid && ask > st->nask);
+				if (!away) {
+					st->wide = FH_ENG_WIDE_NO;
+				} else if (st->wide == FH_ENG_WIDE_NO && now >= st->quiet_until) {
+					st->wide = FH_ENG_WIDE_PENDING;
+					st->since = now;
+					st->ratio = spread / st->avg;
+					fh_engine__watch(e, s, id, r, st);
 				}
 			} else {
-				st->wide = 0;
+				st->wide = FH_ENG_WIDE_NO;
+				st->nbid = bid;
+				st->nask = ask;
 			}
-			st->avg += rt->alpha * (spread - st->avg);
 		}
+		st->last = spread;
+		st->last_ts = now;
 		if (st->n != UINT32_MAX)
 			st->n++;
 	}
