@@ -1956,13 +1956,14 @@ static int parse_engine(struct p *p, const yaml_node_t *m)
 static int parse_shm(struct p *p, const yaml_node_t *m)
 {
 	static const char *const keys[] = { "enabled", "name", "path", "slots", "group", "mode",
-					    "snapshot_interval_ms", NULL };
+					    "snapshot_interval_ms", "lock", NULL };
 	struct fh_config *c = p->cfg;
 	yaml_node_t *n;
 	size_t o;
 
 	TRY(check_map(p, m, keys));
 	TRY(opt_bool(p, m, "enabled", &c->publish.shm.enabled));
+	TRY(opt_bool(p, m, "lock", &c->publish.shm.lock));
 	TRY(opt_str(p, m, "name", CS_NAME, false, c->publish.shm.name, sizeof(c->publish.shm.name)));
 	TRY(opt_str(p, m, "path", CS_TEXT, false, c->publish.shm.path, sizeof(c->publish.shm.path)));
 	if (c->publish.shm.path[0] != '/') {
@@ -2037,9 +2038,8 @@ static int broker(struct p *p, const yaml_node_t *n, char *dst, size_t *o)
 
 static int parse_topics(struct p *p, const yaml_node_t *m)
 {
-	static const char *const tk[] = { "enabled", "name", "encoding", NULL };
+	static const char *const tk[] = { "encoding", NULL };
 	static const char *const enc[] = { "binary", "json", NULL };
-	static const char *const shorth[] = { "binary", "json", "off", NULL };
 	struct fh_config *c = p->cfg;
 
 	TRY(check_map(p, m, family_names));
@@ -2051,15 +2051,9 @@ static int parse_topics(struct p *p, const yaml_node_t *m)
 			continue;
 		o = push_key(p, family_names[f]);
 		if (n->type == YAML_SCALAR_NODE) {
-			int v;
-			TRY(enumv(p, n, shorth, 0, &v));
-			t->enabled = v != 2;
-			if (v != 2)
-				t->encoding = (uint8_t)(v + 1);
+			OPT_ENUM(m, family_names[f], enc, 1, t->encoding);
 		} else {
 			TRY(check_map(p, n, tk));
-			TRY(opt_bool(p, n, "enabled", &t->enabled));
-			TRY(opt_str(p, n, "name", CS_NAME, false, t->name, sizeof(t->name)));
 			OPT_ENUM(n, "encoding", enc, 1, t->encoding);
 		}
 		pop(p, o);
@@ -2256,37 +2250,28 @@ static int parse_kafka(struct p *p, const yaml_node_t *m)
 	return 0;
 }
 
-/* Topic names default to <topic_prefix>.<family>; two families never share a topic. */
+/* Topic names are <topic_prefix>.<family>. */
 static int topic_names(struct p *p)
 {
 	struct fh_config *c = p->cfg;
 
 	for (unsigned f = 0; f < FH_CFG_FAM__COUNT; f++) {
 		struct fh_cfg_kafka_topic *t = &c->publish.kafka.topics[f];
-		if (!t->name[0] &&
-		    (size_t)snprintf(t->name, sizeof(t->name), "%s.%s", c->publish.kafka.topic_prefix,
+		if ((size_t)snprintf(t->name, sizeof(t->name), "%s.%s", c->publish.kafka.topic_prefix,
 				     family_names[f]) >= sizeof(t->name))
 			return fail_at(p, "publish.kafka.topic_prefix", "too long for topic names");
-		for (unsigned g = 0; g < f; g++) {
-			if (!strcmp(c->publish.kafka.topics[g].name, t->name)) {
-				char path[96];
-				snprintf(path, sizeof(path), "publish.kafka.topics.%s.name",
-					 family_names[f]);
-				return fail_at(p, path, "topic \"%s\" is also used by topics.%s",
-					       t->name, family_names[g]);
-			}
-		}
 	}
 	return 0;
 }
 
 static int parse_publish(struct p *p, const yaml_node_t *m)
 {
-	static const char *const keys[] = { "shm", "kafka", NULL };
+	static const char *const keys[] = { "shm", "kafka", "heartbeat_ms", NULL };
 	yaml_node_t *n;
 	size_t o;
 
 	TRY(check_map(p, m, keys));
+	OPT_NUM(m, "heartbeat_ms", NK_DUR, NS_MS, 10 * NS_MS, NS_M, p->cfg->publish.heartbeat_ns);
 	n = get(p, m, "shm");
 	if (n) {
 		o = push_key(p, "shm");
@@ -2685,16 +2670,15 @@ void fh_config_defaults(struct fh_config *c)
 	c->publish.shm.slots = MiB;
 	c->publish.shm.mode = 0640;
 	c->publish.shm.snapshot_interval_ns = NS_S;
+	c->publish.heartbeat_ns = NS_S;
 
 	c->publish.kafka.enabled = true;
 	c->publish.kafka.mock = true;
 	c->publish.kafka.mock_brokers = 3;
-	c->publish.kafka.partitions = 4;
+	c->publish.kafka.partitions = 3;
 	snprintf(c->publish.kafka.topic_prefix, sizeof(c->publish.kafka.topic_prefix), "fh");
-	for (unsigned f = 0; f < FH_CFG_FAM__COUNT; f++) {
-		c->publish.kafka.topics[f].enabled = f != FH_CFG_FAM_ORDERS;
+	for (unsigned f = 0; f < FH_CFG_FAM__COUNT; f++)
 		c->publish.kafka.topics[f].encoding = FH_CFG_ENC_BINARY;
-	}
 	c->publish.kafka.linger_ns = 5 * NS_MS;
 	c->publish.kafka.batch_size = 1000000;
 	c->publish.kafka.compression = FH_CFG_COMP_LZ4;
@@ -2991,6 +2975,28 @@ int fh_config_engine_cfg(const struct fh_config *c, int rx_core, struct fh_engin
 		}
 	}
 	return fh_engine_cfg_validate(e, err, errlen);
+}
+
+int fh_config_kafka_props(const struct fh_config *c, const char **kv, size_t max)
+{
+	static const char *const comp[] = { "", "none", "gzip", "snappy", "lz4", "zstd" };
+	size_t n = 0;
+
+	if (max < 2 * (3 + (size_t)c->publish.kafka.n_props) + 1)
+		return -ENOSPC;
+	kv[n++] = "compression.type";
+	kv[n++] = c->publish.kafka.compression <= FH_CFG_COMP_ZSTD ? comp[c->publish.kafka.compression]
+								   : "lz4";
+	kv[n++] = "acks";
+	kv[n++] = c->publish.kafka.acks < 0 ? "all" : (c->publish.kafka.acks ? "1" : "0");
+	kv[n++] = "enable.idempotence";
+	kv[n++] = c->publish.kafka.idempotence ? "true" : "false";
+	for (unsigned i = 0; i < c->publish.kafka.n_props; i++) {
+		kv[n++] = c->publish.kafka.props[i].key;
+		kv[n++] = c->publish.kafka.props[i].value;
+	}
+	kv[n] = NULL;
+	return (int)(n / 2);
 }
 
 int fh_config_source_index(const struct fh_config *c, const char *name)

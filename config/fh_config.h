@@ -235,8 +235,7 @@ struct fh_cfg_rule {
 };
 
 struct fh_cfg_kafka_topic {
-	bool enabled;
-	char name[FH_CFG_TOPIC_LEN]; /* default <topic_prefix>.<family> */
+	char name[FH_CFG_TOPIC_LEN]; /* <topic_prefix>.<family> (derived, for messages and tools) */
 	uint8_t encoding;            /* enum fh_cfg_encoding */
 };
 
@@ -305,8 +304,10 @@ struct fh_config {
 			char group[FH_CFG_NAME_LEN]; /* "" = the process's group */
 			uint32_t mode;
 			uint64_t snapshot_interval_ns;
+			bool lock;    /* mlock the region */
 			bool hugetlb; /* path is a hugetlbfs mount (found at load, with host checks) */
 		} shm;
+		uint64_t heartbeat_ns; /* publisher heartbeat events */
 		struct {
 			bool enabled;
 			bool mock; /* no brokers: embedded librdkafka mock cluster */
@@ -422,6 +423,15 @@ int fh_config_eal_argv(const struct fh_config *cfg, const char *prog, char **arg
 struct fh_engine_cfg;
 int fh_config_engine_cfg(const struct fh_config *cfg, int rx_core, struct fh_engine_cfg *out,
 			 char *err, size_t errlen);
+
+/*
+ * librdkafka properties for publish.kafka, as NULL-terminated key, value
+ * pairs (the form of fh_kafka_cfg.props): compression.type, acks,
+ * enable.idempotence from their keys, then `properties` verbatim (they win).
+ * kv needs 2 * (3 + n_props) + 1 entries; the strings live in cfg or are
+ * static. Returns the number of pairs, or -ENOSPC.
+ */
+int fh_config_kafka_props(const struct fh_config *cfg, const char **kv, size_t max);
 
 /* Lookups: index, or -1. */
 int fh_config_source_index(const struct fh_config *cfg, const char *name);

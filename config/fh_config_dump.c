@@ -271,8 +271,10 @@ static void dump_publish(const struct fh_config *c, FILE *o)
 	q(o, c->publish.shm.path);
 	fprintf(o, "\n    slots: %" PRIu64 "\n    group: ", c->publish.shm.slots);
 	q(o, c->publish.shm.group);
-	fprintf(o, "\n    mode: \"%04o\"\n    snapshot_interval_ms: %s\n", c->publish.shm.mode,
-		dur(c->publish.shm.snapshot_interval_ns, b, sizeof(b)));
+	fprintf(o, "\n    mode: \"%04o\"\n    snapshot_interval_ms: %s\n    lock: %s\n",
+		c->publish.shm.mode, dur(c->publish.shm.snapshot_interval_ns, b, sizeof(b)),
+		tf(c->publish.shm.lock));
+	fprintf(o, "  heartbeat_ms: %s\n", dur(c->publish.heartbeat_ns, b, sizeof(b)));
 
 	fprintf(o, "  kafka:\n    enabled: %s\n    brokers: ", tf(c->publish.kafka.enabled));
 	q(o, c->publish.kafka.brokers);
@@ -283,9 +285,8 @@ static void dump_publish(const struct fh_config *c, FILE *o)
 	fprintf(o, "\n    topics:\n");
 	for (unsigned f = 0; f < FH_CFG_FAM__COUNT; f++) {
 		const struct fh_cfg_kafka_topic *t = &c->publish.kafka.topics[f];
-		fprintf(o, "      %s: {enabled: %s, name: ", fh_config_family_name(f), tf(t->enabled));
-		q(o, t->name);
-		fprintf(o, ", encoding: %s}\n", t->encoding == FH_CFG_ENC_JSON ? "json" : "binary");
+		fprintf(o, "      %s: %-6s  # topic %s\n", fh_config_family_name(f),
+			t->encoding == FH_CFG_ENC_JSON ? "json" : "binary", t->name);
 	}
 	fprintf(o, "    linger_ms: %s\n", dur(c->publish.kafka.linger_ns, b, sizeof(b)));
 	fprintf(o, "    batch_size: %s\n", size(c->publish.kafka.batch_size, b, sizeof(b)));

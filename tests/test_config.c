@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fh_common.h"
 #include "fh_config.h"
 #include "fh_engine.h"
 #include "fh_test.h"
@@ -314,7 +315,7 @@ static void test_defaults(void)
 	FH_CHECK_EQ_U(cfg.publish.kafka.mock_brokers, 3);
 	FH_CHECK_STR(cfg.publish.kafka.topics[FH_CFG_FAM_TRADES].name, "fh.trades");
 	FH_CHECK_EQ_U(cfg.publish.kafka.topics[FH_CFG_FAM_TRADES].encoding, FH_CFG_ENC_BINARY);
-	FH_CHECK(!cfg.publish.kafka.topics[FH_CFG_FAM_ORDERS].enabled);
+	FH_CHECK_STR(cfg.publish.kafka.topics[FH_CFG_FAM_ORDERS].name, "fh.orders");
 	FH_CHECK_EQ_I(cfg.publish.kafka.acks, -1);
 	FH_CHECK(cfg.publish.kafka.idempotence);
 	FH_CHECK_EQ_U(cfg.publish.kafka.compression, FH_CFG_COMP_LZ4);
@@ -482,7 +483,7 @@ static void test_default_yaml(void)
 	FH_CHECK(cfg.publish.shm.enabled);
 	FH_CHECK(cfg.publish.kafka.mock);
 	FH_CHECK_EQ_U(cfg.publish.kafka.topics[FH_CFG_FAM_TRADES].encoding, FH_CFG_ENC_JSON);
-	FH_CHECK(!cfg.publish.kafka.topics[FH_CFG_FAM_ORDERS].enabled);
+	FH_CHECK_EQ_U(cfg.publish.kafka.topics[FH_CFG_FAM_BOOK].encoding, FH_CFG_ENC_BINARY);
 	FH_CHECK_STR(cfg.telemetry.http.listen, "127.0.0.1:9100");
 	FH_CHECK_EQ_I(fh_config_load_default(0, &cfg, err, sizeof(err)), 0);
 	FH_CHECK_STR(err, "");
@@ -584,6 +585,19 @@ static void test_examples(void)
 		}
 		FH_CHECK(proto);
 		FH_CHECK(pw);
+	}
+	/* The librdkafka properties handed to the producer. */
+	{
+		const char *kv[2 * (3 + FH_CFG_MAX_KAFKA_PROPS) + 1];
+		int n = fh_config_kafka_props(&cfg, kv, FH_ARRAY_SIZE(kv));
+		FH_CHECK_EQ_I(n, 3 + (int)cfg.publish.kafka.n_props);
+		FH_CHECK_STR(kv[0], "compression.type");
+		FH_CHECK_STR(kv[1], "lz4");
+		FH_CHECK_STR(kv[3], "all");
+		FH_CHECK_STR(kv[5], "true");
+		FH_CHECK_STR(kv[6], "security.protocol");
+		FH_CHECK(kv[2 * n] == NULL);
+		FH_CHECK_EQ_I(fh_config_kafka_props(&cfg, kv, 7), -ENOSPC);
 	}
 	/* Its dump hides the password. */
 	{
