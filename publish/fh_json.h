@@ -16,9 +16,9 @@
 #include "fh_event.h"
 
 /* Encodes ev (symbol may be NULL or "") into buf without a newline.
- * Returns the length, or -ENOSPC when buf is too small (512 bytes always
+ * Returns the length, or -ENOSPC when buf is too small (FH_JSON_MAX bytes always
  * suffice: FH_JSON_MAX). */
-#define FH_JSON_MAX 512
+#define FH_JSON_MAX 1024
 int fh_json_encode(const struct fh_event *ev, const char *symbol, char *buf, size_t len);
 
 #endif /* FH_JSON_H */

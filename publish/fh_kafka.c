@@ -416,3 +416,12 @@ int fh_kafka_mock_set_down(struct fh_kafka *k, int broker_id, bool down)
 	}
 	return 0;
 }
+
+int fh_kafka_mock_fail_produce(struct fh_kafka *k, int count, int err)
+{
+	if (!k->mock)
+		return -ENOTSUP;
+	for (int i = 0; i < count; i++)
+		rd_kafka_mock_push_request_errors(k->mock, 0 /* Produce */, 1, (rd_kafka_resp_err_t)err);
+	return 0;
+}

@@ -116,4 +116,9 @@ int fh_kafka_family_parse(const char *name);
  * -ENOTSUP without a mock, -EINVAL for a bad id. Any thread. */
 int fh_kafka_mock_set_down(struct fh_kafka *k, int broker_id, bool down);
 
+/* Mock cluster only (tests): the next `count` Produce requests fail with the
+ * Kafka error code `err` (e.g. 10, MESSAGE_TOO_LARGE: permanent, not
+ * retried). Returns 0, -ENOTSUP without a mock. */
+int fh_kafka_mock_fail_produce(struct fh_kafka *k, int count, int err);
+
 #endif /* FH_KAFKA_H */
