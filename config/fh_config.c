@@ -2307,8 +2307,12 @@ static int parse_telemetry(struct p *p, const yaml_node_t *m)
 		if (l) {
 			const char *s;
 			size_t o2 = push_key(p, "listen");
+			struct in_addr ia;
 			TRY(host_port(p, l, c->telemetry.http.host, sizeof(c->telemetry.http.host),
 				      &c->telemetry.http.port));
+			if (inet_pton(AF_INET, c->telemetry.http.host, &ia) != 1)
+				return expected(p, l, "an IPv4 address:port (e.g. 127.0.0.1:9100, "
+						      "0.0.0.0:9100)");
 			TRY(scalar(p, l, "host:port", &s));
 			snprintf(c->telemetry.http.listen, sizeof(c->telemetry.http.listen), "%s", s);
 			pop(p, o2);

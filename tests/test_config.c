@@ -52,6 +52,9 @@ static const struct bad_case bad[] = {
 	  "    group: 10.1.2.3\n    port: 26400\n    interface: eth0\n",
 	  "t.yaml:5:12: sources[0].group: expected an IPv4 multicast group "
 	  "224.0.0.0..239.255.255.255, got \"10.1.2.3\"" },
+	{ SRC "telemetry:\n  http: {listen: \"[::1]:9100\"}\n",
+	  "t.yaml:9:18: telemetry.http.listen: expected an IPv4 address:port (e.g. 127.0.0.1:9100, "
+	  "0.0.0.0:9100), got \"[::1]:9100\"" },
 	{ SRC "telemetry:\n  http: {listen: localhost}\n",
 	  "t.yaml:9:18: telemetry.http.listen: expected host:port (e.g. 127.0.0.1:9100, "
 	  "[::1]:9100, kafka1:9093), got \"localhost\"" },
