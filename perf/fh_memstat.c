@@ -196,3 +196,50 @@ int fh_memstat_register(struct fh_metrics *m, struct fh_memstat *st)
 	}
 	return rc;
 }
+
+void fh_memstat_watch_init(struct fh_memstat_watch *w, uint64_t settle_ns)
+{
+	memset(w, 0, sizeof(*w));
+	w->settle_ns = settle_ns;
+}
+
+int64_t fh_memstat_watch_sample(struct fh_memstat_watch *w, uint64_t now_ns)
+{
+	int rc = fh_memstat_read(&w->last);
+	if (rc)
+		return rc;
+	w->samples++;
+	if (!w->started) {
+		w->started = true;
+		w->first_ns = now_ns;
+	}
+	if (!w->baseline_taken) {
+		if (now_ns - w->first_ns < w->settle_ns)
+			return 0;
+		w->base = w->last;
+		w->baseline_taken = true;
+		return 0;
+	}
+	int64_t g = fh_memstat_growth(&w->base, &w->last);
+	if (g > w->max_growth)
+		w->max_growth = g;
+	return g;
+}
+
+int64_t fh_memstat_watch_growth(const struct fh_memstat_watch *w)
+{
+	return w->max_growth;
+}
+
+static double watch_growth(void *arg)
+{
+	return (double)fh_memstat_watch_growth(arg);
+}
+
+int fh_memstat_watch_register(struct fh_metrics *m, struct fh_memstat_watch *w)
+{
+	int rc = fh_metrics_gauge_fn(m, "fh_memory_growth_bytes",
+				     "Largest resident memory growth since the first second (flat: 0)",
+				     NULL, watch_growth, w);
+	return rc < 0 ? rc : 0;
+}

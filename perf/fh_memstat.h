@@ -70,6 +70,30 @@ void fh_memstat_set_pools(unsigned (*fn)(struct fh_memstat_pool *out, unsigned c
  * else RSS); negative when memory shrank. */
 int64_t fh_memstat_growth(const struct fh_memstat *a, const struct fh_memstat *b);
 
+/* Flatness over a run, made easy: sample from the control thread every
+ * tick; the first sample at or after settle_ns (from the first sample) is
+ * the baseline; growth is the largest resident increase over it seen since.
+ *     struct fh_memstat_watch w; fh_memstat_watch_init(&w, 1000000000ull);
+ *     each tick: fh_memstat_watch_sample(&w, now_ns);
+ *     at the end: assert(fh_memstat_watch_growth(&w) <= slack);
+ * With m non-NULL, fh_memstat_watch_register() exports the growth as the
+ * gauge fh_memory_growth_bytes (0 until the baseline is taken). */
+struct fh_memstat_watch {
+	uint64_t settle_ns;
+	uint64_t first_ns;
+	bool started, baseline_taken;
+	struct fh_memstat base;
+	struct fh_memstat last;
+	int64_t max_growth;
+	uint64_t samples;
+};
+
+void fh_memstat_watch_init(struct fh_memstat_watch *w, uint64_t settle_ns);
+/* Returns the current growth over the baseline (0 before it), or -errno. */
+int64_t fh_memstat_watch_sample(struct fh_memstat_watch *w, uint64_t now_ns);
+int64_t fh_memstat_watch_growth(const struct fh_memstat_watch *w);
+int fh_memstat_watch_register(struct fh_metrics *m, struct fh_memstat_watch *w);
+
 /* Exports the numbers as gauges refreshed at every fh_metrics_tick. The
  * struct lives in the registry's caller (st must outlive m). Per-arena and
  * pool series are registered for what exists at the time of the call.

@@ -457,7 +457,34 @@ static void test_memstat_pools(void)
 	fh_memstat_set_pools(NULL, NULL);
 }
 
+static void test_memstat_watch(void)
+{
+	struct fh_memstat_watch w;
+	fh_memstat_watch_init(&w, 1000);
+	FH_CHECK_EQ_I(fh_memstat_watch_sample(&w, 0), 0);
+	FH_CHECK(!w.baseline_taken);
+	/* Start-up allocations (before settling) do not count. */
+	size_t sz = 32u << 20;
+	char *early = malloc(sz);
+	if (early)
+		memset(early, 1, sz);
+	FH_CHECK_EQ_I(fh_memstat_watch_sample(&w, 500), 0);
+	FH_CHECK_EQ_I(fh_memstat_watch_sample(&w, 1000), 0);
+	FH_CHECK(w.baseline_taken);
+	FH_CHECK(fh_memstat_watch_sample(&w, 2000) < (int64_t)(4u << 20));
+	/* Growth after it does. */
+	char *late = malloc(sz);
+	if (late)
+		memset(late, 1, sz);
+	FH_CHECK(fh_memstat_watch_sample(&w, 3000) >= (int64_t)(30u << 20));
+	free(late);
+	fh_memstat_watch_sample(&w, 4000);
+	FH_CHECK(fh_memstat_watch_growth(&w) >= (int64_t)(30u << 20)); /* the peak is kept */
+	free(early);
+}
+
 static const struct fh_test_case cases[] = {
+	FH_CASE(test_memstat_watch),
 	FH_CASE(test_names_and_labels),
 	FH_CASE(test_cores_and_intervals),
 	FH_CASE(test_prometheus_text),

@@ -588,6 +588,7 @@ static int run_demo(const char *listen, const char *port_file, int tick_ms, int 
 	}
 	static struct worker w[2];
 	static struct fh_memstat ms;
+	static struct fh_memstat_watch mw;
 	static const char *sources[] = { "itch-a", "itch-b" };
 	int rc = 0;
 	for (unsigned i = 0; i < 2; i++) {
@@ -599,7 +600,8 @@ static int run_demo(const char *listen, const char *port_file, int tick_ms, int 
 	}
 	if (fh_metrics_gauge_fn(m, "fh_kafka_lag_messages", "Messages produced and not yet acknowledged", "topic=\"fh.md\"", kafka_lag, NULL) < 0 ||
 	    fh_metrics_gauge_fn(m, "fh_build_info", "Build information (value 1)", "version=\"demo\"", one, NULL) < 0 ||
-	    fh_memstat_register(m, &ms) < 0 || fh_http_serve_metrics(h, m) < 0 || rc < 0) {
+	    fh_memstat_register(m, &ms) < 0 || fh_memstat_watch_register(m, &mw) < 0 ||
+	    fh_http_serve_metrics(h, m) < 0 || rc < 0) {
 		fprintf(stderr, "fh-stat --demo: registering metrics failed\n");
 		return 1;
 	}
@@ -610,6 +612,7 @@ static int run_demo(const char *listen, const char *port_file, int tick_ms, int 
 			return 1;
 		}
 	}
+	fh_memstat_watch_init(&mw, 1000000000ull);
 	fprintf(stderr, "fh-stat --demo: serving http://%s:%u/ (metrics, hdr, status, dashboard)\n",
 		addr, fh_http_port(h));
 	for (unsigned i = 0; i < 2; i++)
@@ -619,6 +622,7 @@ static int run_demo(const char *listen, const char *port_file, int tick_ms, int 
 	while (!stop_flag && (!t_end || fh_clock_ns(CLOCK_MONOTONIC) < t_end)) {
 		uint64_t now = fh_clock_ns(CLOCK_MONOTONIC);
 		if (now >= next) {
+			fh_memstat_watch_sample(&mw, now);
 			fh_metrics_tick(m, fh_clock_ns(CLOCK_REALTIME));
 			next = now + (uint64_t)tick_ms * 1000000ull;
 		}
