@@ -66,7 +66,9 @@ struct sim_inst {
 	uint8_t halted;
 	uint8_t wide;     /* spread-widening anomaly in force until wide_until */
 	uint8_t wspell;   /* a clean spread >= 5 s0 since wide_since */
-	uint64_t touched; /* time of the last flow action on it */
+	uint32_t touched; /* time of the last flow action on it, 65.536-us units */
+	float fair;       /* fair value, levels: a time-based random walk the order flow follows */
+	uint16_t fair_t;  /* fair value's time, 2-s units since midnight */
 	/* second line: rare paths */
 	uint8_t an_busy __attribute__((aligned(64))); /* an anomaly is planned on it */
 	int32_t wide_bid, wide_ask;
@@ -761,6 +763,34 @@ static inline uint32_t pick_inst(struct fh_sim *s)
 
 static void pend_push(struct fh_sim *s, const struct pend *p);
 
+/*
+ * Volatility is set in time, not in events: the fair value moves by a bounded
+ * near-normal step every 2 s (daily sd FAIR_DAY_VOL), whatever the instrument's
+ * activity; the order flow leans towards it (drift), so the quote follows one
+ * level at a time and a busy name is not more volatile than a quiet one.
+ */
+#define FAIR_DAY_VOL 0.015
+static void update_fair(struct fh_sim *s, struct sim_inst *in)
+{
+	uint32_t now = (uint32_t)(s->last_ts / (2 * SEC));
+	int32_t mid = in->mid2 / 2;
+
+	if (fh_likely(now == in->fair_t))
+		return;
+	if (in->fair_t == 0) {
+		in->fair = (float)mid;
+	} else {
+		/* sum of four uniforms: unit variance, never beyond 3.5 sd */
+		float z = ((float)bits(s, 16) + (float)bits(s, 16) + (float)bits(s, 16) + (float)bits(s, 16)) *
+				  (1.0f / 65536.0f) - 2.0f;
+		float k = (float)(now - in->fair_t);
+		float sd = (float)(FAIR_DAY_VOL / 108.17) * (float)mid * sqrtf(k); /* 108.17 = sqrt(23400 / 2) */
+		in->fair += 1.732f * z * sd;
+	}
+	in->fair_t = (uint16_t)now;
+	in->drift = in->fair > (float)mid + 1.0f ? 1 : in->fair < (float)mid - 1.0f ? -1 : 0;
+}
+
 static int flow_step(struct fh_sim *s, uint8_t *m)
 {
 	struct sim_inst *in;
@@ -802,17 +832,14 @@ static int flow_step(struct fh_sim *s, uint8_t *m)
 		if (in->n_bid && in->n_ask && in->ask - in->bid >= 5 * in->s0 && !in->wide) {
 			if (!in->wspell) {
 				in->wspell = 1;
-				in->wide_since = in->touched;
+				in->wide_since = (uint64_t)in->touched << 16;
 			}
 		} else if (fh_unlikely(in->wspell)) {
 			in->wspell = 0;
 			if (!in->wide && s->last_ts - in->wide_since >= 2 * SEC)
 				s->st.wide_spells++;
 		}
-		if (fh_unlikely(p16(s, 40))) {
-			int8_t d = (int8_t)((int)rbn(s, 4) - 1);
-			in->drift = d > 1 ? 0 : d;
-		}
+		update_fair(s, in);
 		if (a < s->thr_add || !inst_live(in)) {
 			n = do_add(s, in, m);
 		} else if (a < s->thr_del) {
@@ -860,7 +887,7 @@ static int flow_step(struct fh_sim *s, uint8_t *m)
 			pend_push(s, &p);
 		}
 	}
-	in->touched = s->last_ts;
+	in->touched = (uint32_t)(s->last_ts >> 16);
 out:
 	s->flow_j++;
 	return n;
