@@ -1906,12 +1906,14 @@ static int parse_engine(struct p *p, const yaml_node_t *m)
 
 	TRY(check_map(p, m, keys));
 	n = get(p, m, "windows");
-	if (n || get(p, m, "rules")) {
-		/* Rules name windows: a config that sets either owns both lists. */
+	if (n) {
+		/* The default rules name the default windows: new windows, new rules. */
 		c->engine.n_windows = 0;
 		c->engine.n_rules = 0;
 		c->engine.vwap_window = -1;
 	}
+	if (get(p, m, "rules"))
+		c->engine.n_rules = 0;
 	if (n) {
 		o = push_key(p, "windows");
 		TRY(seq(p, n, FH_CFG_MAX_WINDOWS, "a list of windows", &k));

@@ -433,6 +433,34 @@ static void test_sources_and_rules(void)
 	FH_CHECK_EQ_U(cfg.engine.rules[0].n_instruments, 2);
 }
 
+/* engine: only `rules` keeps the default windows; `windows` drops the default rules. */
+static void test_engine_lists(void)
+{
+	char err[512];
+
+	FH_CHECK_EQ_I(load(SRC "engine:\n  rules: [{name: s, kind: volume_surge, params: {window: "
+			       "bar_1m, ratio: 8}}]\n",
+			   0, err, sizeof(err)),
+		      0);
+	FH_CHECK_STR(err, "");
+	FH_CHECK_EQ_U(cfg.engine.n_windows, 4);
+	FH_CHECK_EQ_U(cfg.engine.n_rules, 1);
+	FH_CHECK_EQ_I(cfg.engine.rules[0].window, 1);
+	FH_CHECK(cfg.engine.rules[0].k == 8.0);
+	FH_CHECK_EQ_I(cfg.engine.vwap_window, 1);
+	FH_CHECK_EQ_I(load(SRC "engine:\n  windows: [{name: w, kind: tumbling, size: 10s}]\n", 0, err,
+			   sizeof(err)),
+		      0);
+	FH_CHECK_EQ_U(cfg.engine.n_windows, 1);
+	FH_CHECK_EQ_U(cfg.engine.n_rules, 0);
+	FH_CHECK_EQ_I(cfg.engine.vwap_window, -1);
+	FH_CHECK_EQ_I(load(SRC "engine:\n  windows: [{name: w, kind: tumbling, size: 10s}]\n"
+			       "  vwap_window: w\n",
+			   0, err, sizeof(err)),
+		      0);
+	FH_CHECK_EQ_I(cfg.engine.vwap_window, 0);
+}
+
 /* default.yaml: the embedded copy is current, it loads, and its values are the documented ones. */
 static void test_default_yaml(void)
 {
@@ -687,6 +715,7 @@ static const struct fh_test_case cases[] = {
 	FH_CASE(test_defaults),
 	FH_CASE(test_units_and_env),
 	FH_CASE(test_sources_and_rules),
+	FH_CASE(test_engine_lists),
 	FH_CASE(test_default_yaml),
 	FH_CASE(test_examples),
 	FH_CASE(test_dump_round_trip),
