@@ -64,6 +64,8 @@ struct fh_metrics {
 	size_t line_cap;
 	struct fh_metrics_snap *snap;
 	size_t snap_len;
+	FILE *hdr_log;                   /* interval log written at every tick */
+	bool hdr_log_header;
 	int64_t *le_counts;              /* [n_le] scratch for rendering */
 };
 
@@ -514,6 +516,34 @@ void fh_metrics_set_status_fn(struct fh_metrics *m,
 
 static void write_snapshot(struct fh_metrics *m, uint64_t now_ns);
 
+int fh_metrics_set_hdr_log(struct fh_metrics *m, FILE *f)
+{
+	m->hdr_log = f;
+	m->hdr_log_header = false;
+	return 0;
+}
+
+static void write_hdr_log(struct fh_metrics *m)
+{
+	if (!m->hdr_log_header) {
+		/* Timestamps in the log are relative to the first tick. */
+		long n = fh_hdr_log_format_header(m->start_ns, m->line, m->line_cap);
+		if (n > 0)
+			fwrite(m->line, 1, (size_t)n, m->hdr_log);
+		m->hdr_log_header = true;
+	}
+	m->log.base_ns = m->start_ns;
+	for (int l = 0; l < m->n_lat; l++) {
+		if (m->lat[l].win->total == 0)
+			continue;
+		long n = fh_hdr_log_format(&m->log, m->lat[l].win, m->lat[l].tag, 1e6, m->line,
+					   m->line_cap);
+		if (n > 0)
+			fwrite(m->line, 1, (size_t)n, m->hdr_log);
+	}
+	fflush(m->hdr_log);
+}
+
 int fh_metrics_tick(struct fh_metrics *m, uint64_t now_ns)
 {
 	int stalled = 0;
@@ -567,6 +597,8 @@ int fh_metrics_tick(struct fh_metrics *m, uint64_t now_ns)
 	m->last_tick_ns = now_ns;
 	if (m->snap)
 		write_snapshot(m, now_ns);
+	if (m->hdr_log)
+		write_hdr_log(m);
 	return stalled;
 }
 

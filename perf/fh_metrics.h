@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "fh_common.h"
 #include "fh_hdr.h"
@@ -176,6 +177,11 @@ const struct fh_hdr *fh_metrics_latency_window(const struct fh_metrics *m, int l
  * buf and returns its length or -ENOSPC; it appears as "app": <value>. */
 void fh_metrics_set_status_fn(struct fh_metrics *m,
 			      long (*fn)(char *buf, size_t cap, void *arg), void *arg);
+
+/* Appends every non-empty latency window to an HdrHistogram interval log
+ * at each tick (config telemetry.hdr.log), header written now. f stays the
+ * caller's (never closed here); NULL stops logging. Returns 0 or -errno. */
+int fh_metrics_set_hdr_log(struct fh_metrics *m, FILE *f);
 
 /* Renderers into a caller's buffer (no allocation). Each returns the
  * length written or -ENOSPC. */

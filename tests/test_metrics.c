@@ -320,6 +320,45 @@ static void test_json_and_hdr(void)
 	fh_metrics_destroy(m);
 }
 
+static void test_hdr_log_at_tick(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct fh_metrics_cfg cfg = { .n_cores = 1 };
+	struct fh_metrics *m = fh_metrics_create(&cfg);
+	if (!f || !m) {
+		FH_CHECK(!"setup");
+		goto out;
+	}
+	int l = fh_metrics_latency(m, "fh_stage_latency", "Stage", "stage=\"rx\"", 1);
+	FH_CHECK_EQ_I(fh_metrics_set_hdr_log(m, f), 0);
+	struct fh_metrics_core *k = fh_metrics_core(m, 0);
+	uint64_t t = 7000000000ull;
+	for (int i = 0; i < 5; i++) {
+		for (int v = 1; v <= 100 * (i + 1); v++)
+			fh_metrics_lat_record(k, l, v);
+		fh_metrics_core_poll(k);
+		fh_metrics_tick(m, t += 1000000000ull);
+	}
+	fflush(f);
+	FILE *r = fmemopen(buf, len, "r");
+	FH_CHECK(r != NULL);
+	if (r) {
+		/* 5 ticks: the first only asks for a swap, 4 windows have values. */
+		FH_CHECK_EQ_I(fh_hdr_log_read(r, NULL, NULL), 4);
+		fclose(r);
+	}
+	FH_CHECK(strstr(buf, "Tag=fh_stage_latency.rx,") != NULL);
+	/* Tick 1 only asks; the core's poll at round 2 closes rounds 1-2. */
+	FH_CHECK_EQ_I(fh_metrics_latency_cumulative(m, l)->total, 100 + 200 + 300 + 400 + 500);
+out:
+	fh_metrics_destroy(m);
+	if (f)
+		fclose(f);
+	free(buf);
+}
+
 static void test_shm_snapshot(void)
 {
 	char path[64];
@@ -489,6 +528,7 @@ static const struct fh_test_case cases[] = {
 	FH_CASE(test_cores_and_intervals),
 	FH_CASE(test_prometheus_text),
 	FH_CASE(test_json_and_hdr),
+	FH_CASE(test_hdr_log_at_tick),
 	FH_CASE(test_shm_snapshot),
 	FH_CASE(test_rate_peak),
 	FH_CASE(test_memstat),

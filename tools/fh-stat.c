@@ -36,7 +36,7 @@ static void usage(void)
 		"               [--seconds N] [--shm PATH] [--dashboard-dir DIR]\n"
 		"               serve synthetic but really measured telemetry (two worker threads\n"
 		"               timing real work) on /metrics /hdr /status / for tests and demos\n"
-		"URL defaults to http://127.0.0.1:9187 (fh's default telemetry address).\n");
+		"URL defaults to http://127.0.0.1:9100 (fh's default telemetry address).\n");
 	exit(2);
 }
 
@@ -44,7 +44,7 @@ static void usage(void)
 
 static int http_get(const char *url, const char *path, char **body, size_t *len)
 {
-	char host[256] = "127.0.0.1", port[16] = "9187";
+	char host[256] = "127.0.0.1", port[16] = "9100";
 	const char *p = url;
 	if (strncmp(p, "http://", 7) == 0)
 		p += 7;
@@ -574,7 +574,7 @@ static int run_demo(const char *listen, const char *port_file, int tick_ms, int 
 		    const char *shm, const char *dash_dir)
 {
 	char addr[64] = "127.0.0.1";
-	unsigned port = 9187;
+	unsigned port = 9100;
 	if (listen && sscanf(listen, "%63[^:]:%u", addr, &port) < 1)
 		usage();
 	fh_tsc_calibrate(50);
@@ -639,7 +639,7 @@ static int run_demo(const char *listen, const char *port_file, int tick_ms, int 
 
 int main(int argc, char **argv)
 {
-	const char *url = "http://127.0.0.1:9187", *raw = NULL, *hdr_log = NULL, *shm = NULL;
+	const char *url = "http://127.0.0.1:9100", *raw = NULL, *hdr_log = NULL, *shm = NULL;
 	const char *listen = NULL, *port_file = NULL, *dash_dir = NULL, *hdr_read = NULL;
 	const char *tag = NULL;
 	double interval = 1.0;
