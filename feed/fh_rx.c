@@ -288,7 +288,21 @@ FH_COLD static void new_pass(struct fh_rx_core *c, struct fh_rx_chan *ch)
 	if (c->engine)
 		fh_engine_close_session(c->engine, ch->cfg.source_id, 0);
 	fh_book_reset(ch->book);
+	/* A new session: sequencing starts again, the counters go on. */
+	struct fh_mold keep = ch->mold;
 	fh_mold_init(&ch->mold, ch->cfg.source_id, ch->cfg.dlq);
+	ch->mold.packets = keep.packets;
+	ch->mold.heartbeats = keep.heartbeats;
+	ch->mold.messages = keep.messages;
+	ch->mold.dup_packets = keep.dup_packets;
+	ch->mold.dup_msgs = keep.dup_msgs;
+	ch->mold.late_msgs = keep.late_msgs;
+	ch->mold.gaps_count = keep.gaps_count;
+	ch->mold.gap_msgs = keep.gap_msgs;
+	ch->mold.sessions = keep.sessions;
+	ch->mold.end_of_session = keep.end_of_session;
+	ch->mold.unsequenced = keep.unsequenced;
+	memcpy(ch->mold.rejects, keep.rejects, sizeof(keep.rejects));
 	ch->pass_frames = 0;
 	ch->pace_started = false;
 	ch->st.sessions++;
@@ -334,7 +348,11 @@ static unsigned poll_dpdk(struct fh_rx_core *c, struct fh_rx_chan *ch)
 	while (ch->pend_pos < ch->pend_n) {
 		struct rte_mbuf *m = ch->pend[ch->pend_pos];
 		if (ch->cfg.pace == FH_RX_PACE_RECORDED) {
-			uint64_t cap = fh_dpdk_mbuf_ts_ns(ch->cfg.port, m);
+			/* net_pcap's infinite_rx replays without timestamps: the
+			 * capture's own times, by position in the pass, when given. */
+			uint64_t cap = ch->cfg.frame_ts && ch->pass_frames < ch->cfg.expected_frames
+					       ? ch->cfg.frame_ts[ch->pass_frames]
+					       : fh_dpdk_mbuf_ts_ns(ch->cfg.port, m);
 			if (fh_unlikely(!ch->pace_started)) {
 				ch->pace_started = true;
 				ch->pace_cap0_ns = cap;
@@ -353,12 +371,15 @@ static unsigned poll_dpdk(struct fh_rx_core *c, struct fh_rx_chan *ch)
 		ch->pend_pos++;
 		work++;
 		frame_done(c, ch);
-		if (ch->done || ch->pass_frames == 0) {
-			/* end of the capture (or of a pass): nothing after it is ours */
+		if (fh_unlikely(ch->done)) {
+			/* end of the capture: nothing after it is ours (when looping,
+			 * the rest of the burst starts the next pass instead) */
 			while (ch->pend_pos < ch->pend_n)
 				rte_pktmbuf_free(ch->pend[ch->pend_pos++]);
 			break;
 		}
+		if (fh_unlikely(ch->pass_frames == 0))
+			recv_ns = fh_tsc_wall_ns(t0 = fh_rdtsc());
 	}
 	fh_rx_flush(c);
 	burst_done(c, ch, t0, recv_ns, ch->st.messages - msgs0);

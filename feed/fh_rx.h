@@ -77,6 +77,8 @@ struct fh_rx_chan_cfg {
 	enum fh_rx_pace pace;
 	double speed;             /* with FH_RX_PACE_RECORDED: 1.0 = recorded */
 	uint64_t expected_frames; /* replay: frames in the capture; 0 live */
+	const uint64_t *frame_ts; /* replay: capture time (ns) of each frame, for pacing;
+				   * NULL: the driver's RX timestamps */
 	bool loop;                /* replay: start again as a new session */
 	uint64_t day_base_ns;     /* added to ITCH timestamps */
 	struct fh_book_config book;

@@ -51,6 +51,7 @@ struct app {
 	unsigned n_ports;
 	struct fh_dpdk_port ports[FH_CFG_MAX_SOURCES];
 	struct fh_kudp kudp[FH_CFG_MAX_SOURCES][FH_RX_MAX_LINES];
+	uint64_t *frame_ts[FH_CFG_MAX_SOURCES]; /* capture times of replayed sources */
 	unsigned n_cores;
 	int core_lcore[FH_CFG_MAX_RX_CORES];
 	struct fh_rx_core *cores[FH_CFG_MAX_RX_CORES];
@@ -398,26 +399,43 @@ static int register_metrics(struct app *a, struct rx_arg *xs)
 }
 
 /* ---- building the pipeline from the config ---- */
-static uint64_t count_frames(const char *path, char *err, size_t errlen)
+/* Frames of a capture and their times (for pacing): *ts is malloc'ed. */
+static uint64_t count_frames(const char *path, uint64_t **ts, char *err, size_t errlen)
 {
 	struct fh_pcap p;
 	struct fh_pcap_rec r;
-	uint64_t n = 0;
+	uint64_t n = 0, cap = 0;
+	uint64_t *t = NULL;
 	int ret = fh_pcap_open(&p, path, 0);
 
+	*ts = NULL;
 	if (ret < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
 		return 0;
 	}
-	while ((ret = fh_pcap_next(&p, &r)) > 0)
-		n++;
+	while ((ret = fh_pcap_next(&p, &r)) > 0) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			uint64_t *nt = realloc(t, cap * sizeof(*t));
+			if (!nt) {
+				ret = -ENOMEM;
+				break;
+			}
+			t = nt;
+		}
+		t[n++] = r.ts_ns;
+	}
 	fh_pcap_close(&p);
-	if (ret < 0) {
-		snprintf(err, errlen, "%s: damaged capture after %" PRIu64 " frames", path, n);
+	if (ret < 0 || n == 0) {
+		if (ret < 0)
+			snprintf(err, errlen, "%s: %s after %" PRIu64 " frames", path,
+				 ret == -ENOMEM ? "out of memory" : "damaged capture", n);
+		else
+			snprintf(err, errlen, "%s: the capture holds no frames", path);
+		free(t);
 		return 0;
 	}
-	if (n == 0)
-		snprintf(err, errlen, "%s: the capture holds no frames", path);
+	*ts = t;
 	return n;
 }
 
@@ -474,9 +492,12 @@ static int build_chan(struct app *a, const struct fh_cfg_source *s, struct fh_rx
 	}
 	switch (s->transport) {
 	case FH_CFG_TR_PCAP: {
-		uint64_t frames = count_frames(s->pcap.file, err, errlen);
+		uint64_t *ts;
+		uint64_t frames = count_frames(s->pcap.file, &ts, err, errlen);
 		if (!frames)
 			return -EINVAL;
+		a->frame_ts[s->id] = ts;
+		cc->frame_ts = ts;
 		cc->kind = FH_RX_DPDK;
 		cc->expected_frames = frames;
 		cc->loop = s->pcap.loop;
@@ -975,6 +996,8 @@ out_cleanup:
 				fh_kudp_close(&a->kudp[s][l]);
 	if (a->metrics)
 		fh_metrics_destroy(a->metrics);
+	for (unsigned s = 0; s < FH_CFG_MAX_SOURCES; s++)
+		free(a->frame_ts[s]);
 	fh_dlq_close(&a->dlq);
 	if (a->eal)
 		rte_eal_cleanup();
