@@ -361,6 +361,31 @@ static void test_types_and_session(void)
 	sh_free(&r.sh);
 }
 
+/* Whatever the size, exactly N messages from S/O to S/C, and consistent. */
+static void test_sizes(void)
+{
+	static const uint64_t ns[] = { 1000, 1777, 5000, 40000, 123457 };
+	static const uint32_t syms[] = { 20, 50, 500, 500, 2000 };
+
+	for (unsigned k = 0; k < FH_ARRAY_SIZE(ns); k++) {
+		struct run r;
+		struct fh_sim_cfg c = small_cfg(100 + k, ns[k]);
+		c.symbols = syms[k];
+		c.anomalies = k >= 3 ? 6 : 0;
+		run_session(&c, &r, false);
+		FH_CHECK_EQ_U(r.count, ns[k]);
+		FH_CHECK_EQ_U(r.first_type, 'S');
+		FH_CHECK_EQ_U(r.first_code, 'O');
+		FH_CHECK_EQ_U(r.last_type, 'S');
+		FH_CHECK_EQ_U(r.last_code, 'C');
+		FH_CHECK_EQ_U(r.by_type['S'], 6);
+		FH_CHECK_EQ_U(r.ts_back, 0);
+		FH_CHECK_EQ_U(r.sh.errors, 0);
+		FH_CHECK_EQ_U(r.sh.crossed, 0);
+		sh_free(&r.sh);
+	}
+}
+
 static void test_mix_and_consistency(void)
 {
 	struct run r;
@@ -1026,6 +1051,7 @@ static void test_decoder_accepts(void)
 static const struct fh_test_case cases[] = {
 	FH_CASE(test_determinism),
 	FH_CASE(test_types_and_session),
+	FH_CASE(test_sizes),
 	FH_CASE(test_mix_and_consistency),
 	FH_CASE(test_live_target),
 	FH_CASE(test_bad_cfg),

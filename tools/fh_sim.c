@@ -1688,10 +1688,16 @@ int fh_sim_next(struct fh_sim *s, uint8_t *m, size_t cap)
 	for (;;) {
 		if (s->count >= s->cfg.messages)
 			return 0;
-		n = pend_step(s, m);
-		if (n)
-			break;
 		uint64_t reserve = s->n_sch - s->sch_i;
+		/* the scheduled tail (end of system hours, end of messages) always fits */
+		if (s->count + reserve < s->cfg.messages) {
+			n = pend_step(s, m);
+			if (n)
+				break;
+		} else {
+			s->pend_n = 0;
+			s->burst_n = 0;
+		}
 		if (s->sch_i < s->n_sch) {
 			const struct sched *e = &s->sch[s->sch_i];
 			/* scheduled messages come when the flow reaches their time, or when only they fit */
