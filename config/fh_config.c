@@ -196,8 +196,9 @@ static bool key_is(const yaml_node_t *k, const char *name)
 	return k && k->type == YAML_SCALAR_NODE && !strcmp((const char *)k->data.scalar.value, name);
 }
 
-/* Value of `key` in map, NULL when absent or null. */
-static yaml_node_t *get(struct p *p, const yaml_node_t *map, const char *key)
+#define MERGE_DEPTH 4 /* nested YAML merge keys (<<: *anchor) followed */
+
+static yaml_node_t *get_d(struct p *p, const yaml_node_t *map, const char *key, unsigned depth)
 {
 	yaml_node_pair_t *pr;
 
@@ -209,7 +210,32 @@ static yaml_node_t *get(struct p *p, const yaml_node_t *map, const char *key)
 			return is_null(v) ? NULL : v;
 		}
 	}
+	/* YAML merge keys: explicit keys win, then the merged mappings in order. */
+	if (depth >= MERGE_DEPTH)
+		return NULL;
+	for (pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top; pr++) {
+		yaml_node_t *v;
+		if (!key_is(node(p, pr->key), "<<"))
+			continue;
+		v = node(p, pr->value);
+		if (v && v->type == YAML_MAPPING_NODE)
+			return get_d(p, v, key, depth + 1);
+		if (v && v->type == YAML_SEQUENCE_NODE) {
+			for (yaml_node_item_t *it = v->data.sequence.items.start;
+			     it < v->data.sequence.items.top; it++) {
+				yaml_node_t *r = get_d(p, node(p, *it), key, depth + 1);
+				if (r)
+					return r;
+			}
+		}
+	}
 	return NULL;
+}
+
+/* Value of `key` in map (or in what it merges with <<), NULL when absent or null. */
+static yaml_node_t *get(struct p *p, const yaml_node_t *map, const char *key)
+{
+	return get_d(p, map, key, 0);
 }
 
 /* Optimal string alignment distance, for "did you mean". */
@@ -270,8 +296,39 @@ static void join_names(const char *const *names, char *buf, size_t len)
 	}
 }
 
+static int check_map_d(struct p *p, const yaml_node_t *n, const char *const *allowed,
+		       unsigned depth);
+
+/* The value of a merge key: a mapping or a list of mappings, each checked like n. */
+static int check_merge(struct p *p, const yaml_node_t *v, const char *const *allowed,
+		       unsigned depth)
+{
+	static const char what[] = "a mapping or a list of mappings (<<: *anchor)";
+
+	if (depth >= MERGE_DEPTH)
+		return fail(p, v, "merge keys nested deeper than %d", MERGE_DEPTH);
+	if (v && v->type == YAML_MAPPING_NODE)
+		return check_map_d(p, v, allowed, depth + 1);
+	if (!v || v->type != YAML_SEQUENCE_NODE)
+		return expected(p, v, what);
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *m = node(p, *it);
+		if (!m || m->type != YAML_MAPPING_NODE)
+			return expected(p, m, what);
+		TRY(check_map_d(p, m, allowed, depth + 1));
+	}
+	return 0;
+}
+
 /* n must be a mapping whose keys are all in `allowed` and unique. */
 static int check_map(struct p *p, const yaml_node_t *n, const char *const *allowed)
+{
+	return check_map_d(p, n, allowed, 0);
+}
+
+static int check_map_d(struct p *p, const yaml_node_t *n, const char *const *allowed,
+		       unsigned depth)
 {
 	yaml_node_pair_t *pr, *q;
 	char list[512];
@@ -298,6 +355,12 @@ static int check_map(struct p *p, const yaml_node_t *n, const char *const *allow
 				return fail(p, k, "duplicate key (first at line %zu)",
 					    node(p, q->key)->start_mark.line + 1);
 			}
+		}
+		if (!strcmp(ks, "<<")) {
+			o = push_key(p, ks);
+			TRY(check_merge(p, node(p, pr->value), allowed, depth));
+			pop(p, o);
+			continue;
 		}
 		for (a = allowed; *a; a++)
 			if (!strcmp(*a, ks))

@@ -433,6 +433,43 @@ static void test_sources_and_rules(void)
 	FH_CHECK_EQ_U(cfg.engine.rules[0].n_instruments, 2);
 }
 
+/* YAML anchors and merge keys share settings between sources. */
+static void test_merge_keys(void)
+{
+	char err[512];
+
+	FH_CHECK_EQ_I(load("x-common: &common {protocol: itch50, transport: kernel_udp, port: 26400}\n"
+			   SRC, 0, err, sizeof(err)),
+		      -EINVAL);
+	FH_CHECK_STR(err, "t.yaml:1:1: x-common: unknown key (expected one of: version, instance, "
+			  "sources, cores, eal, books, engine, publish, telemetry, dead_letter, "
+			  "journal)");
+	FH_CHECK_EQ_I(load("sources:\n"
+			   "  - &a {name: a, protocol: itch50, transport: kernel_udp, port: 26400, "
+			   "group: 233.54.12.1, recovery: {buffer_msgs: 4096}}\n"
+			   "  - {<<: *a, name: b, group: 233.54.12.2}\n"
+			   "  - <<: [{port: 26401}, *a]\n    name: c\n",
+			   0, err, sizeof(err)),
+		      0);
+	FH_CHECK_STR(err, "");
+	FH_CHECK_EQ_U(cfg.n_sources, 3);
+	FH_CHECK_STR(cfg.sources[1].name, "b");
+	FH_CHECK_EQ_U(cfg.sources[1].transport, FH_CFG_TR_KERNEL_UDP);
+	FH_CHECK_STR(cfg.sources[1].line[0].group, "233.54.12.2");
+	FH_CHECK_EQ_U(cfg.sources[1].line[0].port, 26400);
+	FH_CHECK_EQ_U(cfg.sources[1].recovery.buffer_msgs, 4096);
+	FH_CHECK_EQ_U(cfg.sources[2].line[0].port, 26401);
+	FH_CHECK_STR(cfg.sources[2].line[0].group, "233.54.12.1");
+	/* A merged mapping's keys are checked where they are written. */
+	FH_CHECK_EQ_I(load("sources:\n  - {<<: {protocl: itch50}, name: a}\n", 0, err, sizeof(err)),
+		      -EINVAL);
+	FH_CHECK_STR(err, "t.yaml:2:11: sources[0].<<.protocl: unknown key (did you mean "
+			  "\"protocol\"?)");
+	FH_CHECK_EQ_I(load("sources:\n  - {<<: 3, name: a}\n", 0, err, sizeof(err)), -EINVAL);
+	FH_CHECK_STR(err, "t.yaml:2:10: sources[0].<<: expected a mapping or a list of mappings "
+			  "(<<: *anchor), got \"3\"");
+}
+
 /* engine: only `rules` keeps the default windows; `windows` drops the default rules. */
 static void test_engine_lists(void)
 {
@@ -715,6 +752,7 @@ static const struct fh_test_case cases[] = {
 	FH_CASE(test_defaults),
 	FH_CASE(test_units_and_env),
 	FH_CASE(test_sources_and_rules),
+	FH_CASE(test_merge_keys),
 	FH_CASE(test_engine_lists),
 	FH_CASE(test_default_yaml),
 	FH_CASE(test_examples),
