@@ -46,6 +46,7 @@ struct p {
 	char sbuf[2048]; /* the current scalar after ${VAR} expansion */
 	/* rx_core as written (-1 when defaulted), to assign defaults after cores. */
 	bool rx_core_set[FH_CFG_MAX_SOURCES];
+	const yaml_node_t *root_map; /* the only mapping where x-... keys are allowed */
 };
 
 #define TRY(x)                         \
@@ -356,6 +357,9 @@ static int check_map_d(struct p *p, const yaml_node_t *n, const char *const *all
 					    node(p, q->key)->start_mark.line + 1);
 			}
 		}
+		/* Extension fields (as in compose files): a home for anchors, ignored. */
+		if (p->root_map == n && !strncmp(ks, "x-", 2))
+			continue;
 		if (!strcmp(ks, "<<")) {
 			o = push_key(p, ks);
 			TRY(check_merge(p, node(p, pr->value), allowed, depth));
@@ -2794,6 +2798,7 @@ static int parse_root(struct p *p)
 
 	if (!root || is_null(root))
 		return fail(p, NULL, "empty config (expected a mapping with at least `sources`)");
+	p->root_map = root;
 	TRY(check_map(p, root, keys));
 	OPT_NUM(root, "version", NK_INT, 1, 1, 1, p->cfg->version);
 	TRY(opt_str(p, root, "instance", CS_NAME, false, p->cfg->instance,
