@@ -737,14 +737,14 @@ static void print_summary(struct app *a, FILE *f, const struct fh_pub_stats *ps)
 				",\"gaps\":%" PRIu64 ",\"gap_msgs\":%" PRIu64 ",\"messages\":%" PRIu64
 				",\"decode_rejects\":%" PRIu64 ",\"events\":%" PRIu64 ",\"sessions\":%" PRIu64
 				",\"orphans\":%" PRIu64 ",\"integrity_warnings\":%" PRIu64 ",\"live_orders\":%" PRIu64
-				",\"crossed\":%" PRIu64 ",\"accounted\":%s}",
+				",\"crossed\":%" PRIu64 ",\"locked\":%" PRIu64 ",\"accounted\":%s}",
 				first ? "" : ",", ch->cfg.name, ch->cfg.source_id, ch->st.frames,
 				ch->cfg.expected_frames, ch->st.udp, ch->st.not_ours, frame_drops, frame_rej,
 				ch->mold.packets, mold_rej, ch->mold.heartbeats, ch->mold.dup_packets,
 				ch->mold.dup_msgs, ch->mold.gaps_count, ch->mold.gap_msgs, ch->dec.messages,
 				dec_rej, ch->st.events, ch->st.sessions, fh_book_orphans(ch->book),
 				fh_book_integrity_warnings(ch->book), bs->live_orders, bs->crossed,
-				ok ? "true" : "false");
+				bs->locked, ok ? "true" : "false");
 			first = false;
 		}
 	}
