@@ -351,6 +351,56 @@ bad_len:
 	return -FH_FIX_REJ_BAD_BODY_LENGTH;
 }
 
+int fh_fix_peek(const uint8_t *buf, size_t len, struct fh_fix_msg *m)
+{
+	const uint8_t *p = buf, *end = buf + len;
+	bool have_type = false;
+
+	memset(m, 0, sizeof(*m));
+	m->buf = buf;
+	m->len = (uint32_t)(len > UINT32_MAX ? UINT32_MAX : len);
+	while (p < end) {
+		const uint8_t *eq = memchr(p, '=', (size_t)(end - p));
+		if (!eq)
+			return -FH_FIX_REJ_GARBLED;
+		const uint8_t *v = eq + 1;
+		const uint8_t *so = memchr(v, FH_FIX_SOH, (size_t)(end - v));
+		if (!so)
+			return -FH_FIX_REJ_GARBLED;
+		uint64_t tag;
+		if (!fh_fix_pvt_u64((const char *)p, (size_t)(eq - p), &tag))
+			return -FH_FIX_REJ_GARBLED;
+		size_t vl = (size_t)(so - v);
+		switch (tag) {
+		case 35:
+			if (vl == 0 || vl > 2)
+				return -FH_FIX_REJ_GARBLED;
+			m->type[0] = (char)v[0];
+			m->type[1] = vl == 2 ? (char)v[1] : 0;
+			have_type = true;
+			break;
+		case 34:
+			if (!fh_fix_pvt_u64((const char *)v, vl, &m->seq_num))
+				return -FH_FIX_REJ_GARBLED;
+			break;
+		case 43:
+			m->poss_dup = vl && v[0] == 'Y';
+			break;
+		case 123:
+			m->gap_fill = vl && v[0] == 'Y';
+			break;
+		case 36:
+			if (!fh_fix_pvt_u64((const char *)v, vl, &m->new_seq_no))
+				return -FH_FIX_REJ_GARBLED;
+			break;
+		default:
+			break;
+		}
+		p = so + 1;
+	}
+	return have_type ? 0 : -FH_FIX_REJ_MISSING_TAG;
+}
+
 /* ---- decoding ---- */
 
 static FH_COLD int fix_reject(struct fh_fix_decoder *d, int reason, struct fh_fix_msg *m,

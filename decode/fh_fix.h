@@ -218,6 +218,15 @@ int fh_fix_decode(struct fh_fix_decoder *d, const uint8_t *buf, size_t len,
  */
 long fh_fix_frame(const uint8_t *buf, size_t len, uint32_t max_msg_len, size_t *skip);
 
+/*
+ * Header peek for sessions: from a framed message (fh_fix_frame() > 0),
+ * fills msg->type, seq_num (34), poss_dup (43), gap_fill (123) and
+ * new_seq_no (36) without validating the CheckSum and without any side
+ * effect, so a session can order messages before decoding them. Returns 0,
+ * or -FH_FIX_REJ_GARBLED / -FH_FIX_REJ_MISSING_TAG (no 35).
+ */
+int fh_fix_peek(const uint8_t *buf, size_t len, struct fh_fix_msg *msg);
+
 /* Counts a rejection found outside fh_fix_decode() (framing) and sends the
  * bytes to the dead-letter sink. Returns -reason. */
 int fh_fix_reject_bytes(struct fh_fix_decoder *d, int reason, const uint8_t *buf, size_t len,

@@ -2,6 +2,7 @@
 /* fh-fix: decode FIX market data files (counts, dump) and run an initiator session. */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,11 @@
 #include "fh_dlq.h"
 #include "fh_event.h"
 #include "fh_fix.h"
+#include "fh_fix_session.h"
+#include "fh_l2book.h"
+#include "fh_time.h"
+
+static int usage(void);
 
 static uint8_t *read_file(const char *path, size_t *len)
 {
@@ -117,11 +123,189 @@ static void run_lines(struct run *r, uint8_t *buf, size_t len)
 	}
 }
 
+/* ---- session mode: a FIX initiator feeding L2 books, books printed at the end ---- */
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+struct sess_run {
+	struct fh_l2book *book;
+	int print_events;
+	uint64_t events, bbo;
+};
+
+static void sess_events(void *arg, const struct fh_event *ev, unsigned n)
+{
+	struct sess_run *r = arg;
+	struct fh_event out[FH_L2BOOK_MAX_OUT];
+	char line[256];
+
+	for (unsigned i = 0; i < n; i++) {
+		r->events++;
+		r->bbo += (uint64_t)fh_l2book_apply(r->book, &ev[i], out);
+		if (r->print_events) {
+			fh_event_format(&ev[i], line, sizeof(line));
+			printf("EVENT %s\n", line);
+		}
+	}
+}
+
+static void sess_log(void *arg, const char *line)
+{
+	(void)arg;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(stderr, "%ld.%03ld fh-fix session: %s\n", (long)ts.tv_sec, ts.tv_nsec / 1000000, line);
+}
+
+static void print_book(const struct fh_l2book *b, const char *sym, long id)
+{
+	struct fh_l2_level lv[256];
+
+	if (id < 0) {
+		printf("BOOK %s unknown\n", sym);
+		return;
+	}
+	printf("BOOK %s stale=%d crossed=%d checksum=%016" PRIx64, sym,
+	       fh_l2book_is_stale(b, (uint32_t)id), fh_l2book_is_crossed(b, (uint32_t)id),
+	       fh_l2book_checksum(b, (uint32_t)id, b->cfg.depth));
+	for (int s = 0; s < 2; s++) {
+		uint8_t side = s ? FH_SIDE_ASK : FH_SIDE_BID;
+		unsigned n = fh_l2book_levels(b, (uint32_t)id, side, lv, 256);
+		printf(" %c", side);
+		for (unsigned i = 0; i < n && i < 256; i++)
+			printf(" %" PRId64 "x%" PRIu64, lv[i].price, lv[i].qty);
+	}
+	printf("\n");
+}
+
+static void print_state(struct fh_fix_session *s, const struct fh_l2book *book,
+			const struct fh_fix_session_cfg *cfgp, const struct sess_run *runp)
+{
+	const struct fh_fix_session_cfg cfg = *cfgp;
+	const struct sess_run run = *runp;
+	struct fh_fix_decoder *d = fh_fix_session_decoder(s);
+	for (unsigned i = 0; i < cfg.n_symbols; i++)
+		print_book(book, cfg.symbols[i], fh_fix_symtab_find(d, cfg.symbols[i], strlen(cfg.symbols[i])));
+	const struct fh_fix_session_stats *st = fh_fix_session_stats(s);
+	uint64_t no, ni;
+	fh_fix_session_seqs(s, &no, &ni);
+	printf("STATS connects=%" PRIu64 " logons=%" PRIu64 " disconnects=%" PRIu64 " msgs_in=%" PRIu64
+	       " msgs_out=%" PRIu64 " heartbeats_out=%" PRIu64 " test_requests_out=%" PRIu64
+	       " test_requests_in=%" PRIu64 " resend_requests_out=%" PRIu64 " gaps=%" PRIu64
+	       " gap_fills_in=%" PRIu64 " poss_dup_in=%" PRIu64 " poss_dup_ignored=%" PRIu64
+	       " garbled_in=%" PRIu64 " rejects_out=%" PRIu64 " snapshot_requests=%" PRIu64
+	       " rptseq_gaps=%" PRIu64 " events=%" PRIu64 " next_out=%" PRIu64 " next_in=%" PRIu64 "\n",
+	       st->connects, st->logons, st->disconnects, st->msgs_in, st->msgs_out, st->heartbeats_out,
+	       st->test_requests_out, st->test_requests_in, st->resend_requests_out, st->gaps,
+	       st->gap_fills_in, st->poss_dup_in, st->poss_dup_ignored, st->garbled_in, st->rejects_out,
+	       st->snapshot_requests, d->rptseq_gaps, run.events, no, ni);
+}
+
+static int session_main(int argc, char **argv)
+{
+	struct fh_fix_session_cfg cfg = { .decoder = { .auto_add = true, .qty_decimals = 0 } };
+	struct fh_l2book_cfg bcfg = { .max_levels = 256 };
+	struct sess_run run = { 0 };
+	double duration = 0;
+	int rc = 1;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--reset")) {
+			cfg.reset_on_logon = true;
+			continue;
+		}
+		if (!strcmp(a, "--events")) {
+			run.print_events = 1;
+			continue;
+		}
+		if (!v)
+			return usage();
+		i++;
+		if (!strcmp(a, "--connect")) {
+			const char *c = strrchr(v, ':');
+			if (!c || (size_t)(c - v) >= sizeof(cfg.host))
+				return usage();
+			memcpy(cfg.host, v, (size_t)(c - v));
+			cfg.port = (uint16_t)atoi(c + 1);
+		} else if (!strcmp(a, "--sender")) {
+			snprintf(cfg.sender, sizeof(cfg.sender), "%s", v);
+		} else if (!strcmp(a, "--target")) {
+			snprintf(cfg.target, sizeof(cfg.target), "%s", v);
+		} else if (!strcmp(a, "--symbols")) {
+			char buf[1024];
+			snprintf(buf, sizeof(buf), "%s", v);
+			for (char *save = NULL, *t = strtok_r(buf, ",", &save); t;
+			     t = strtok_r(NULL, ",", &save)) {
+				if (cfg.n_symbols == FH_FIX_SESSION_MAX_SYMBOLS || strlen(t) > 15)
+					return usage();
+				snprintf(cfg.symbols[cfg.n_symbols++], 16, "%s", t);
+			}
+		} else if (!strcmp(a, "--seq-file")) {
+			snprintf(cfg.seq_file, sizeof(cfg.seq_file), "%s", v);
+		} else if (!strcmp(a, "--heartbeat")) {
+			cfg.heartbeat_s = (uint32_t)atoi(v);
+		} else if (!strcmp(a, "--depth")) {
+			cfg.depth = (uint32_t)atoi(v);
+		} else if (!strcmp(a, "--duration")) {
+			duration = atof(v);
+		} else if (!strcmp(a, "--begin")) {
+			snprintf(cfg.begin_string, sizeof(cfg.begin_string), "%s", v);
+		} else if (!strcmp(a, "--qty-decimals")) {
+			cfg.decoder.qty_decimals = (uint8_t)atoi(v);
+		} else {
+			return usage();
+		}
+	}
+	run.book = fh_l2book_create(&bcfg);
+	struct fh_fix_session *s = fh_fix_session_create(&cfg, sess_events, sess_log, &run);
+	if (!s || !run.book) {
+		fprintf(stderr, "fh-fix session: bad configuration: %s\n", strerror(errno));
+		goto out;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	uint64_t t0 = fh_clock_ns(CLOCK_MONOTONIC), stop_at = 0;
+	for (;;) {
+		uint64_t now = fh_clock_ns(CLOCK_MONOTONIC);
+		if (!stop_at && (stop_flag || (duration > 0 && now - t0 >= (uint64_t)(duration * 1e9)))) {
+			/* books as they stand while the session is up, then a clean Logout */
+			print_state(s, run.book, &cfg, &run);
+			fh_fix_session_stop(s, now);
+			stop_at = now;
+		}
+		if (fh_fix_session_state(s) == FH_FIX_SS_STOPPED ||
+		    (stop_at && now - stop_at > 3000000000ull))
+			break;
+		if (!fh_fix_session_do_work(s, now)) {
+			struct timespec ts = { 0, 200000 }; /* idle: back off 0.2 ms */
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (!stop_at)
+		print_state(s, run.book, &cfg, &run);
+	rc = 0;
+out:
+	fh_fix_session_destroy(s);
+	fh_l2book_destroy(run.book);
+	return rc;
+}
+
 static int usage(void)
 {
 	fprintf(stderr,
 		"usage: fh-fix counts FILE [--dlq PATH] [--qty-decimals N]\n"
 		"       fh-fix dump FILE [--dlq PATH] [--qty-decimals N]\n"
+		"       fh-fix session --connect HOST:PORT --sender ID --target ID --symbols A,B\n"
+		"                      [--seq-file PATH] [--heartbeat S] [--depth N] [--duration S]\n"
+		"                      [--begin FIX.4.4] [--reset] [--qty-decimals N] [--events]\n"
 		"FILE: a raw SOH stream, or one message per line with '|' for SOH.\n"
 		"counts prints 'TYPE COUNT' per accepted MsgType, then 'REJECT <reason> COUNT'.\n");
 	return 2;
@@ -137,6 +321,8 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		return usage();
+	if (!strcmp(argv[1], "session"))
+		return session_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "counts") && strcmp(argv[1], "dump"))
 		return usage();
 	r.dump = !strcmp(argv[1], "dump");
