@@ -14,6 +14,7 @@
 #define MAX_DEPTH 24 /* deepest level (from the touch) a new order is placed at */
 #define PEND_CAP 64
 #define PICK_AHEAD 16 /* power of two */
+#define LIVE_AHEAD 8  /* power of two */
 #define SEC 1000000000ULL
 #define HMS(h, m, s) ((((uint64_t)(h) * 60 + (m)) * 60 + (s)) * SEC)
 
@@ -159,6 +160,8 @@ struct fh_sim {
 	unsigned nbits;
 	uint32_t pick[PICK_AHEAD];
 	uint32_t pick_head;
+	uint32_t live_pick[LIVE_AHEAD];
+	uint32_t live_head;
 
 	uint32_t n_inst;
 	struct sim_inst *inst;
@@ -405,7 +408,7 @@ static inline uint8_t pick_side(struct fh_sim *s, const struct sim_inst *in, int
 	if (!in->n_ask)
 		return 'B';
 	/* bias > 0: the ask side is preferred (it is being taken out as the price rises) */
-	uint32_t p = bias > 0 ? P16(0.62) : bias < 0 ? P16(0.38) : P16(0.5);
+	uint32_t p = bias > 0 ? P16(0.85) : bias < 0 ? P16(0.15) : P16(0.5);
 	return p16(s, p) ? 'S' : 'B';
 }
 
@@ -516,7 +519,7 @@ static int do_delete(struct fh_sim *s, struct sim_inst *in, uint8_t *m)
 		slot = level(in, side == 'B' ? in->lo : in->hi)->head;
 	} else {
 		uint8_t side = pick_side(s, in, in->drift);
-		uint32_t d = (in->drift && p16(s, P16(0.3))) ? 0 : s->depth_tab[bits(s, 8)];
+		uint32_t d = (in->drift && p16(s, P16(0.7))) ? 0 : s->depth_tab[bits(s, 8)];
 		slot = pick_near(s, in, side, d);
 	}
 	return emit_delete(s, in, slot, m);
@@ -763,6 +766,28 @@ static inline uint32_t pick_inst(struct fh_sim *s)
 
 static void pend_push(struct fh_sim *s, const struct pend *p);
 
+/* A resting order drawn uniformly: candidates are drawn LIVE_AHEAD steps early and prefetched. */
+static uint32_t pick_live(struct fh_sim *s)
+{
+	uint32_t h = s->live_head;
+	uint32_t c = s->live_pick[h];
+	uint32_t nw = rbn(s, s->ord_used);
+
+	s->live_pick[h] = nw;
+	fh_prefetch_w(&s->ord[nw]);
+	s->live_head = (h + 1) & (LIVE_AHEAD - 1);
+	fh_prefetch_w(&s->inst[s->ord[s->live_pick[(h + LIVE_AHEAD / 2) & (LIVE_AHEAD - 1)]].inst]);
+	if (c < s->ord_used && s->ord[c].ref)
+		return c;
+	/* a freed slot: the table is at least half full, so a few draws find one */
+	for (int k = 0; k < 16; k++) {
+		c = rbn(s, s->ord_used);
+		if (s->ord[c].ref)
+			return c;
+	}
+	return NIL;
+}
+
 /*
  * Volatility is set in time, not in events: the fair value moves by a bounded
  * near-normal step every 2 s (daily sd FAIR_DAY_VOL), whatever the instrument's
@@ -843,7 +868,18 @@ static int flow_step(struct fh_sim *s, uint8_t *m)
 		if (a < s->thr_add || !inst_live(in)) {
 			n = do_add(s, in, m);
 		} else if (a < s->thr_del) {
-			n = do_delete(s, in, m);
+			/*
+			 * Half the cancels hit a uniformly chosen resting order (every order has the
+			 * same hazard: books hold live orders in proportion to activity), half come
+			 * near the touch of the active instrument (quote management).
+			 */
+			uint32_t slot = bits(s, 1) ? pick_live(s) : NIL;
+			if (slot != NIL) {
+				in = &s->inst[s->ord[slot].inst];
+				n = emit_delete(s, in, slot, m);
+			} else {
+				n = do_delete(s, in, m);
+			}
 		} else if (a < s->thr_rep) {
 			n = do_replace(s, in, m);
 		} else if (a < s->thr_c) {
