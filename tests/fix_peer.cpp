@@ -17,6 +17,10 @@
 // per symbol: "BOOK SYM B <px 1e-8>x<qty> ... S <px>x<qty> ...", and keeps
 // serving the session until --linger-s elapses.
 
+// QuickFIX 1.15's virtuals carry dynamic exception specifications, which
+// overriders must repeat; C++14 only deprecates them.
+#pragma GCC diagnostic ignored "-Wdeprecated"
+
 #include <quickfix/Application.h>
 #include <quickfix/DataDictionaryProvider.h>
 #include <quickfix/MessageStore.h>
