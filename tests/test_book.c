@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test_book.c: L2 book: hand-written cases, reference cross-checks (simulated day, real snippet), no allocation. */
-/* fh-test-timeout: 240 */
+/* fh-test-timeout: 420 */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1081,7 +1081,7 @@ static void test_no_allocation(void)
 #elif defined(HAVE_JEMALLOC)
 	after = *allocp;
 #endif
-	printf("  %llu messages, %llu events out, %llu bytes allocated after the first message\n",
+	printf("  %llu messages, %llu events out, %llu allocated after the first message (jemalloc: bytes; sanitizer: calls)\n",
 	       (unsigned long long)seq, (unsigned long long)produced,
 	       (unsigned long long)(after - before));
 	FH_CHECK(seq > 100000);
