@@ -19,7 +19,7 @@ static void usage(FILE *o)
 	      "  --seed S            random seed (default 1)\n"
 	      "  --messages N        ITCH messages in the session, all types (default 1000000; k/M suffixes)\n"
 	      "  --symbols K         instruments in the stock directory (default 8700)\n"
-	      "  --peak-live N       live orders targeted at the peak (default messages/60)\n"
+	      "  --peak-live N       live orders targeted at the peak (default messages/55)\n"
 	      "  --zipf S            activity skew exponent (default 1.0)\n"
 	      "  --anomalies N       inject N anomalies on active instruments (needs --truth)\n"
 	      "  --truth FILE        write `<kind> <locate> <symbol> <start_ns> <end_ns>` per anomaly\n"

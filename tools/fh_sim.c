@@ -777,6 +777,15 @@ static uint32_t pick_live(struct fh_sim *s)
 	fh_prefetch_w(&s->ord[nw]);
 	s->live_head = (h + 1) & (LIVE_AHEAD - 1);
 	fh_prefetch_w(&s->inst[s->ord[s->live_pick[(h + LIVE_AHEAD / 2) & (LIVE_AHEAD - 1)]].inst]);
+	/* two steps ahead: the neighbours the unlink will write, and the level */
+	const struct sim_order *o = &s->ord[s->live_pick[(h + 2) & (LIVE_AHEAD - 1)]];
+	if (o->ref) {
+		if (o->next != NIL)
+			fh_prefetch_w(&s->ord[o->next]);
+		if (o->prev != NIL)
+			fh_prefetch_w(&s->ord[o->prev]);
+		fh_prefetch_w(level(&s->inst[o->inst], o->lv));
+	}
 	if (c < s->ord_used && s->ord[c].ref)
 		return c;
 	/* a freed slot: the table is at least half full, so a few draws find one */
@@ -1597,7 +1606,7 @@ struct fh_sim *fh_sim_create(const struct fh_sim_cfg *cfg)
 	s->rng = cfg->seed ^ 0x5eed5eed5eed5eedULL;
 	s->n_inst = cfg->symbols;
 	s->next_ref = 4 + (cfg->seed & 0xff);
-	s->peak_target = cfg->peak_live ? cfg->peak_live : cfg->messages / 60;
+	s->peak_target = cfg->peak_live ? cfg->peak_live : cfg->messages / 55;
 	s->ord_cap = (uint32_t)(s->peak_target * 5 / 4 + 4096);
 	s->free_head = NIL;
 

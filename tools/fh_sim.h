@@ -35,8 +35,8 @@ struct fh_sim_cfg {
 	uint64_t seed;
 	uint64_t messages;  /* ITCH messages in the session, every type counted (min 1000) */
 	uint32_t symbols;   /* instruments in the stock directory (default 8700) */
-	uint32_t peak_live; /* live orders targeted at the day's peak (0: messages / 60,
-			     * i.e. >= 1.6 M at 100 M messages); the book table holds
+	uint32_t peak_live; /* live orders targeted at the day's peak (0: messages / 55,
+			     * i.e. ~1.7 M at 100 M messages); the book table holds
 			     * peak_live * 5 / 4 + 4096 orders */
 	double zipf_s;      /* activity skew: instrument k (by rank) gets weight 1/k^s (default 1.0) */
 	uint32_t anomalies; /* anomalies to inject on active instruments (0: clean session) */
