@@ -213,6 +213,21 @@ static inline void process_event(struct fh_rx_core *c, struct fh_rx_chan *ch,
 	}
 }
 
+FH_COLD static void gap_log(struct fh_rx_chan *ch, uint64_t first, uint64_t last)
+{
+	if (ch->n_gap_log && ch->gap_log[ch->n_gap_log - 1][1] + 1 == first) {
+		ch->gap_log[ch->n_gap_log - 1][1] = last;
+		return;
+	}
+	if (ch->n_gap_log == FH_RX_GAP_LOG) {
+		ch->gap_log_more++;
+		return;
+	}
+	ch->gap_log[ch->n_gap_log][0] = first;
+	ch->gap_log[ch->n_gap_log][1] = last;
+	ch->n_gap_log++;
+}
+
 void fh_rx_udp(struct fh_rx_core *c, struct fh_rx_chan *ch, unsigned line, const uint8_t *p,
 	       uint32_t len, uint64_t recv_ns)
 {
@@ -223,8 +238,11 @@ void fh_rx_udp(struct fh_rx_core *c, struct fh_rx_chan *ch, unsigned line, const
 
 	if (fh_mold_rx(&ch->mold, line, p, len, recv_ns, &mr) < 0)
 		return; /* counted and dead-lettered by the session */
-	for (unsigned i = 0; i < mr.nstatus; i++)
+	for (unsigned i = 0; i < mr.nstatus; i++) {
+		if (mr.status[i].u.feed.kind == FH_FEED_GAP)
+			gap_log(ch, mr.status[i].u.feed.first_seq, mr.status[i].u.feed.last_seq);
 		process_event(c, ch, &mr.status[i]);
+	}
 	const uint8_t *cur = mr.next;
 	uint64_t seq = mr.first_seq;
 	for (unsigned i = 0; i < mr.n; i++, seq++) {
@@ -233,6 +251,11 @@ void fh_rx_udp(struct fh_rx_core *c, struct fh_rx_chan *ch, unsigned line, const
 		int k = fh_itch_decode(&ch->dec, msg, mlen, seq, recv_ns, ev);
 		for (int j = 0; j < k; j++)
 			process_event(c, ch, &ev[j]);
+	}
+	if (mr.n) {
+		if (fh_unlikely(!ch->st.first_seq))
+			ch->st.first_seq = mr.first_seq;
+		ch->st.last_seq = mr.first_seq + mr.n - 1;
 	}
 	ch->st.messages += mr.n;
 	ch->st.events += c->staged - staged0;

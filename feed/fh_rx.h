@@ -47,6 +47,7 @@
 #define FH_RX_MAX_LINES 2
 #define FH_RX_BATCH 256      /* events staged before one ring enqueue */
 #define FH_RX_SNAP_REQS 64   /* pending snapshot requests per core */
+#define FH_RX_GAP_LOG 64     /* merged gap ranges kept per channel for reports */
 
 enum fh_rx_kind {
 	FH_RX_DPDK = 1,
@@ -106,6 +107,8 @@ struct fh_rx_chan_stats {
 	uint64_t events;        /* events staged for the publisher */
 	uint64_t sessions;      /* replay passes started (loop) */
 	uint64_t last_rx_ns;    /* wall time of the last frame */
+	uint64_t first_seq;     /* sequence of the first message delivered (0: none yet) */
+	uint64_t last_seq;      /* sequence of the last message delivered */
 };
 
 struct fh_rx_chan {
@@ -124,6 +127,10 @@ struct fh_rx_chan {
 	uint16_t pend_n, pend_pos;
 	struct rte_mbuf *pend[FH_DPDK_BURST];
 	uint32_t snap_cursor;
+	/* gap ranges as reported, adjacent ones merged (the first FH_RX_GAP_LOG) */
+	unsigned n_gap_log;
+	uint64_t gap_log_more;    /* ranges beyond the log */
+	uint64_t gap_log[FH_RX_GAP_LOG][2];
 	struct fh_rate_peak peak_1s;  /* peak messages in 1 s and 1 ms windows */
 	struct fh_rate_peak peak_1ms;
 } FH_CACHE_ALIGNED;

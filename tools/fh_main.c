@@ -724,6 +724,9 @@ static void print_summary(struct app *a, FILE *f, const struct fh_pub_stats *ps)
 				mold_rej += ch->mold.rejects[r];
 				dec_rej += ch->dec.rejects[r];
 			}
+			struct fh_dpdk_port_stats pst = { 0 };
+			if (ch->cfg.kind == FH_RX_DPDK)
+				fh_dpdk_port_stats(ch->cfg.port, &pst);
 			/* Every frame is a UDP datagram of ours, a drop or a reject;
 			 * every datagram of ours is accepted by MoldUDP64 or rejected. */
 			bool ok = ch->cfg.kind == FH_RX_KUDP
@@ -737,14 +740,21 @@ static void print_summary(struct app *a, FILE *f, const struct fh_pub_stats *ps)
 				",\"gaps\":%" PRIu64 ",\"gap_msgs\":%" PRIu64 ",\"messages\":%" PRIu64
 				",\"decode_rejects\":%" PRIu64 ",\"events\":%" PRIu64 ",\"sessions\":%" PRIu64
 				",\"orphans\":%" PRIu64 ",\"integrity_warnings\":%" PRIu64 ",\"live_orders\":%" PRIu64
-				",\"crossed\":%" PRIu64 ",\"locked\":%" PRIu64 ",\"accounted\":%s}",
+				",\"crossed\":%" PRIu64 ",\"locked\":%" PRIu64 ",\"first_seq\":%" PRIu64
+				",\"last_seq\":%" PRIu64 ",\"port_ipackets\":%" PRIu64 ",\"port_imissed\":%" PRIu64
+				",\"accounted\":%s,\"gap_ranges\":[",
 				first ? "" : ",", ch->cfg.name, ch->cfg.source_id, ch->st.frames,
 				ch->cfg.expected_frames, ch->st.udp, ch->st.not_ours, frame_drops, frame_rej,
 				ch->mold.packets, mold_rej, ch->mold.heartbeats, ch->mold.dup_packets,
 				ch->mold.dup_msgs, ch->mold.gaps_count, ch->mold.gap_msgs, ch->dec.messages,
 				dec_rej, ch->st.events, ch->st.sessions, fh_book_orphans(ch->book),
 				fh_book_integrity_warnings(ch->book), bs->live_orders, bs->crossed,
-				bs->locked, ok ? "true" : "false");
+				bs->locked, ch->st.first_seq, ch->st.last_seq, pst.ipackets, pst.imissed,
+				ok ? "true" : "false");
+			for (unsigned g = 0; g < ch->n_gap_log; g++)
+				fprintf(f, "%s[%" PRIu64 ",%" PRIu64 "]", g ? "," : "", ch->gap_log[g][0],
+					ch->gap_log[g][1]);
+			fprintf(f, "],\"gap_ranges_more\":%" PRIu64 "}", ch->gap_log_more);
 			first = false;
 		}
 	}
