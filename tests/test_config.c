@@ -659,6 +659,18 @@ static void test_examples(void)
 		FH_CHECK(proto);
 		FH_CHECK(pw);
 	}
+	/* Its EAL arguments: allow list, hugepages, prefix, the four data cores. */
+	{
+		char *argv[40], buf[2048], line[1024] = "";
+		int argc = fh_config_eal_argv(&cfg, "fh", argv, 40, buf, sizeof(buf));
+		for (int i = 0; i < argc; i++) {
+			strcat(line, argv[i]);
+			strcat(line, i + 1 < argc ? " " : "");
+		}
+		FH_CHECK_STR(line, "fh -l 2,3,4,5 --main-lcore 5 -m 8192 --file-prefix fh01 --huge-dir "
+				   "/dev/hugepages-1G --log-level lib.eal:notice -a 0000:3b:00.0 -a "
+				   "0000:3b:00.1");
+	}
 	/* The librdkafka properties handed to the producer. */
 	{
 		const char *kv[2 * (3 + FH_CFG_MAX_KAFKA_PROPS) + 1];
