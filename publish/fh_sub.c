@@ -98,8 +98,11 @@ struct fh_sub *fh_sub_open(const char *name, const struct fh_sub_opts *opts)
 		err = EPROTO;
 		goto out_close;
 	}
-	/* Map the header first to learn the size. */
-	map = mmap(NULL, FH_SHM_HDR_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	/* One mapping of the whole file: on hugetlbfs the size is a multiple
+	 * of the huge page, which munmap() then requires. PROT_READ only: a
+	 * misbehaving reader cannot write the ring. */
+	s->map_len = (size_t)st.st_size;
+	map = mmap(NULL, s->map_len, PROT_READ, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED) {
 		err = errno;
 		goto out_close;
@@ -111,16 +114,8 @@ struct fh_sub *fh_sub_open(const char *name, const struct fh_sub_opts *opts)
 	    h->schema_version != FH_EVENT_SCHEMA_VERSION || h->slot_size != FH_SHM_SLOT_SIZE ||
 	    h->hdr_size != FH_SHM_HDR_SIZE || cap < 2 || (cap & (cap - 1)) ||
 	    cap > ((uint64_t)st.st_size - FH_SHM_HDR_SIZE) / FH_SHM_SLOT_SIZE) {
-		munmap(map, FH_SHM_HDR_SIZE);
+		munmap(map, s->map_len);
 		err = EPROTO;
-		goto out_close;
-	}
-	munmap(map, FH_SHM_HDR_SIZE);
-	s->map_len = FH_SHM_HDR_SIZE + cap * FH_SHM_SLOT_SIZE;
-	/* PROT_READ only: a misbehaving reader cannot write the ring. */
-	map = mmap(NULL, s->map_len, PROT_READ, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED) {
-		err = errno;
 		goto out_close;
 	}
 	close(fd);
@@ -291,9 +286,15 @@ void fh_sub_filter_types(struct fh_sub *s, uint64_t type_mask)
 int fh_sub_request_snapshot(struct fh_sub *s, uint16_t source_id, uint32_t instrument)
 {
 	if (!s->req) {
-		char p[sizeof(s->path) + 8];
+		char p[sizeof(s->path) + 16];
 		snprintf(p, sizeof(p), "%s.req", s->path);
 		int fd = open(p, O_RDWR | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT) {
+			/* a ring on hugetlbfs keeps its request area in /dev/shm */
+			const char *base = strrchr(s->path, '/');
+			snprintf(p, sizeof(p), "/dev/shm/%s.req", base ? base + 1 : s->path);
+			fd = open(p, O_RDWR | O_CLOEXEC);
+		}
 		if (fd < 0)
 			return -errno;
 		struct stat st;
