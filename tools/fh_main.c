@@ -823,9 +823,8 @@ int main(int argc, char **argv)
 	bool rx_pthread[FH_CFG_MAX_RX_CORES] = { 0 };
 	int ret, rc = 0;
 
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--check-config"))
-			return fh_config_check_main(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "--check-config"))
+		return fh_config_check_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &a->o))
 		usage();
 	if (!a->o.config)
