@@ -445,13 +445,15 @@ const char *fh_config_family_name(unsigned v);
 const char *fh_config_severity_name(unsigned v);
 
 /*
- * `fh --check-config FILE [--no-host-checks] [--quiet]`: argv[0] is the
- * option or program name, argv[1] the file ("-" = stdin). Prints the error
- * to stderr and returns 1 on a bad config (2 on usage errors); on success
- * prints the effective config to stdout (unless --quiet) and a one-line
- * summary to stderr, and returns 0. Wire it as:
- *   if (argc > 1 && !strcmp(argv[1], "--check-config"))
- *           return fh_config_check_main(argc - 1, argv + 1);
+ * `fh --check-config FILE [--no-host-checks] [--quiet]`: takes fh's whole
+ * argv (or argv + 1); the file is the value of --config, else the first
+ * non-option argument ("-" = stdin); other options are ignored. Prints the
+ * error to stderr and returns 1 on a bad config (2 on usage errors); on
+ * success prints the effective config to stdout (unless --quiet) and a
+ * one-line summary to stderr, and returns 0. Wire it as:
+ *   for (int i = 1; i < argc; i++)
+ *           if (!strcmp(argv[i], "--check-config"))
+ *                   return fh_config_check_main(argc, argv);
  */
 int fh_config_check_main(int argc, char **argv);
 

@@ -534,15 +534,20 @@ int fh_config_check_main(int argc, char **argv)
 	char err[1024];
 	int rc;
 
+	/* Accepts fh's whole argv too: `fh [--config FILE] --check-config [FILE] ...`. */
 	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--check-config"))
+			continue;
 		if (!strcmp(argv[i], "--no-host-checks"))
 			flags |= FH_CONFIG_F_NO_HOST_CHECKS;
 		else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q"))
 			quiet = true;
-		else if (!file)
+		else if ((!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c")) && i + 1 < argc)
+			file = argv[++i];
+		else if (!strncmp(argv[i], "--config=", 9))
+			file = argv[i] + 9;
+		else if (!file && (argv[i][0] != '-' || !strcmp(argv[i], "-")))
 			file = argv[i];
-		else
-			file = NULL, i = argc;
 	}
 	if (!file) {
 		fprintf(stderr, "usage: fh --check-config FILE|- [--no-host-checks] [--quiet]\n"

@@ -761,6 +761,16 @@ static void test_check_main(void)
 	FH_CHECK_EQ_I(fh_config_check_main(2, bad_argv), 1);
 	unlink(path);
 	FH_CHECK_EQ_I(fh_config_check_main(1, usage_argv), 2);
+	/* fh's whole argv, in either order, with --config. */
+	{
+		char prog[] = "fh", copt[] = "--config";
+		char *full1[] = { prog, opt, def, nohost, quiet, NULL };
+		char *full2[] = { prog, copt, def, opt, quiet, nohost, NULL };
+		char *full3[] = { prog, copt, path, opt, NULL };
+		FH_CHECK_EQ_I(fh_config_check_main(5, full1), 0);
+		FH_CHECK_EQ_I(fh_config_check_main(6, full2), 0);
+		FH_CHECK_EQ_I(fh_config_check_main(4, full3), 1); /* unlinked: cannot open */
+	}
 }
 
 static const struct fh_test_case cases[] = {
