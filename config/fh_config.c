@@ -1220,8 +1220,8 @@ static int parse_fix(struct p *p, const yaml_node_t *m, struct fh_cfg_source *s,
 		TRY(seq(p, n, FH_CFG_MAX_SUBSCRIPTIONS, "a list of symbols", &c));
 		for (unsigned i = 0; i < c; i++) {
 			size_t o2 = push_idx(p, i);
-			TRY(str(p, item(p, n, i), CS_SYMBOL, false, s->fix.subscriptions[i],
-				FH_CFG_SYMBOL_LEN));
+			TRY(str(p, item(p, n, i), CS_TEXT, false, s->fix.subscriptions[i],
+				FH_CFG_FIX_SYMBOL_LEN));
 			for (unsigned j = 0; j < i; j++)
 				if (!strcmp(s->fix.subscriptions[j], s->fix.subscriptions[i]))
 					return fail(p, item(p, n, i),

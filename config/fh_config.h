@@ -52,7 +52,8 @@
 #define FH_CFG_MAX_CPU 1024 /* lcore ids are 0..FH_CFG_MAX_CPU-1 */
 
 #define FH_CFG_NAME_LEN 32    /* source, window, rule names: [A-Za-z0-9_.-], 1..31 */
-#define FH_CFG_SYMBOL_LEN 16  /* instrument symbols (ITCH: 8, FIX: up to 15) = FH_ENGINE_SYMBOL_LEN */
+#define FH_CFG_SYMBOL_LEN 16  /* rule scope symbols (ITCH: 8, up to 15) = FH_ENGINE_SYMBOL_LEN */
+#define FH_CFG_FIX_SYMBOL_LEN 32 /* FIX Symbol (55) in subscriptions, spaces allowed (OCC) */
 #define FH_CFG_HOST_LEN 128   /* host names and addresses */
 #define FH_CFG_PATH_LEN 256   /* file and directory paths */
 #define FH_CFG_IFACE_LEN 64   /* interface: Linux name, PCI address or DPDK vdev name */
@@ -174,7 +175,7 @@ struct fh_cfg_source {
 		char target_comp_id[FH_CFG_COMPID_LEN];
 		uint32_t heartbeat_s;
 		unsigned n_subscriptions;
-		char subscriptions[FH_CFG_MAX_SUBSCRIPTIONS][FH_CFG_SYMBOL_LEN];
+		char subscriptions[FH_CFG_MAX_SUBSCRIPTIONS][FH_CFG_FIX_SYMBOL_LEN];
 		char seq_store[FH_CFG_PATH_LEN]; /* file keeping FIX sequence numbers */
 	} fix;
 	char session[11];          /* expected MoldUDP64 session ("" = accept the first seen) */
