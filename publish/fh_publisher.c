@@ -2,6 +2,7 @@
 /* fh_publisher.c: publisher agent: drains RX rings into the shm ring and, via a bounded queue, Kafka. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
@@ -242,7 +243,8 @@ out_free:
 static void spill(struct fh_pub *p, const struct fh_event *ev, unsigned n)
 {
 	size_t len = (size_t)n * sizeof(*ev);
-	if ((p->spill_written + n) * sizeof(*ev) > p->spill_max) {
+	uint64_t backlog = p->spill_written - __atomic_load_n(&p->spill_read, __ATOMIC_ACQUIRE);
+	if ((backlog + n) * sizeof(*ev) > p->spill_max) {
 		STAT_ADD(p->spill_dropped, n);
 		return;
 	}
@@ -267,6 +269,10 @@ static void push_kafka(struct fh_pub *p, const struct fh_event *ev, unsigned n)
 			return;
 		}
 		p->spilling = false;
+		/* Everything spilled so far has been read back: give the disk
+		 * space back (offsets keep growing, the file becomes sparse). */
+		fallocate(p->spill_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+			  (off_t)(p->spill_written * sizeof(*ev)));
 	}
 	while (n) {
 		unsigned k = fh_spsc_enqueue_burst(p->kq, ev, n);

@@ -15,8 +15,10 @@
  *                       (kafka_dropped);
  *   FH_PUB_SPILL        events go to an append-only spill file, in order,
  *                       until the Kafka thread has caught up through it
- *                       (nothing is lost unless spill_max_bytes is reached,
- *                       then counted as spill_dropped).
+ *                       (nothing is lost unless the unread part of the
+ *                       spill reaches spill_max_bytes: then counted as
+ *                       spill_dropped). Space already read back is freed
+ *                       (hole punched) when the publisher returns to the queue.
  * kafka_lag (events accepted for Kafka but neither delivered nor failed) is
  * the exported lag gauge.
  *
