@@ -235,8 +235,10 @@ int main(int argc, char **argv)
 		}
 		printf("  latency, %d readers: %" PRIu64 " events, one every %" PRIu64 " ns: read %" PRIu64 ", lost %" PRIu64 "\n",
 		       k, nl, gap, got, lost);
-		printf("    write-to-read ns: p50 %" PRIu64 " p90 %" PRIu64 " p99 %" PRIu64 " p99.9 %" PRIu64 " max %" PRIu64 "\n",
-		       pct(r, k, 50), pct(r, k, 90), pct(r, k, 99), pct(r, k, 99.9), pct(r, k, 100));
+		printf("    write-to-read ns: min %" PRIu64 " p1 %" PRIu64 " p10 %" PRIu64 " p50 %" PRIu64 " p90 %" PRIu64
+		       " p99 %" PRIu64 " p99.9 %" PRIu64 " max %" PRIu64 "\n",
+		       pct(r, k, 0), pct(r, k, 1), pct(r, k, 10), pct(r, k, 50), pct(r, k, 90), pct(r, k, 99),
+		       pct(r, k, 99.9), pct(r, k, 100));
 		const char *sfx = k == nr ? "" : "_1reader";
 		printf("RESULT shm_p50_ns%s %" PRIu64 " ns\n", sfx, pct(r, k, 50));
 		printf("RESULT shm_p99_ns%s %" PRIu64 " ns\n", sfx, pct(r, k, 99));
