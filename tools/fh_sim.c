@@ -68,7 +68,7 @@ struct sim_inst {
 	uint8_t wide;     /* spread-widening anomaly in force until wide_until */
 	uint8_t wspell;   /* a clean spread >= 5 s0 since wide_since */
 	uint32_t touched; /* time of the last flow action on it, 65.536-us units */
-	float fair;       /* fair value, levels: a time-based random walk the order flow follows */
+	int32_t fair;     /* fair value, 1/256 level: a time-based random walk the order flow follows */
 	uint16_t fair_t;  /* fair value's time, 2-s units since midnight */
 	/* second line: rare paths */
 	uint8_t an_busy __attribute__((aligned(64))); /* an anomaly is planned on it */
@@ -811,18 +811,23 @@ static void update_fair(struct fh_sim *s, struct sim_inst *in)
 
 	if (fh_likely(now == in->fair_t))
 		return;
+	/*
+	 * Integer arithmetic only: floating point here would let compilers that fuse
+	 * multiply-adds produce other bytes from the same seed.
+	 */
 	if (in->fair_t == 0) {
-		in->fair = (float)mid;
+		in->fair = mid * 256;
 	} else {
-		/* sum of four uniforms: unit variance, never beyond 3.5 sd */
-		float z = ((float)bits(s, 16) + (float)bits(s, 16) + (float)bits(s, 16) + (float)bits(s, 16)) *
-				  (1.0f / 65536.0f) - 2.0f;
-		float k = (float)(now - in->fair_t);
-		float sd = (float)(FAIR_DAY_VOL / 108.17) * (float)mid * sqrtf(k); /* 108.17 = sqrt(23400 / 2) */
-		in->fair += 1.732f * z * sd;
+		/* sum of four uniforms, centred: sd 37837 (of 65536), never beyond 3.5 sd */
+		int64_t z = (int64_t)bits(s, 16) + bits(s, 16) + bits(s, 16) + bits(s, 16) - 131072;
+		/* sd per 2 s, 1/256 level: FAIR_DAY_VOL / sqrt(23400 / 2) * mid * 256 = mid * 0.0355 */
+		int64_t sd = (int64_t)mid * (int64_t)(FAIR_DAY_VOL / 108.17 * 256.0 * 65536.0) >> 16;
+		/* sqrt(k) in 1/256: sqrt is correctly rounded, the same everywhere */
+		int64_t rk = (int64_t)sqrt((double)((uint64_t)(now - in->fair_t) << 16));
+		in->fair += (int32_t)((z * sd / 37837 * rk) >> 8);
 	}
 	in->fair_t = (uint16_t)now;
-	in->drift = in->fair > (float)mid + 1.0f ? 1 : in->fair < (float)mid - 1.0f ? -1 : 0;
+	in->drift = in->fair > (mid + 1) * 256 ? 1 : in->fair < (mid - 1) * 256 ? -1 : 0;
 }
 
 static int flow_step(struct fh_sim *s, uint8_t *m)
