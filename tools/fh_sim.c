@@ -103,7 +103,6 @@ struct pend {
 	uint16_t inst;
 	int32_t a, b;
 	uint32_t n;
-	uint8_t printable;
 };
 
 struct an_plan {
@@ -1097,7 +1096,6 @@ static void relocate(struct fh_sim *s, uint32_t i, int32_t lv, uint32_t shares, 
 	p.b = (int32_t)shares;
 	p.n = prints;
 	p.side = 'B';
-	p.printable = 1;
 	pend_push(s, &p);
 }
 

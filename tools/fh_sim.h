@@ -126,7 +126,7 @@ struct fh_sim_pcap_cfg {
 	uint16_t port_b;           /* default 26478 */
 	uint16_t max_payload;      /* UDP payload cap incl. the 20-byte header (default 1400, 64..8972) */
 	uint64_t bundle_ns;        /* also close a packet when a message is this much later than
-				    * the packet's first (0: fill to max_payload) */
+				    * the packet's first (default 1 ms; 0: fill to max_payload) */
 	uint64_t heartbeat_ns;     /* heartbeat after this much silence (default 1 s; 0: none) */
 	bool end_of_session;       /* end-of-session packet after the last message (default true) */
 	uint64_t epoch_ns;         /* Unix time of the session day's midnight (default 2019-12-30 UTC) */
