@@ -199,7 +199,7 @@ struct fh_hdr_rec {
 	struct fh_hdr *h[2];
 	uint64_t req_ns;        /* wall time of the pending request */
 	uint64_t last_ns;       /* wall time of the last completed swap */
-};
+} FH_CACHE_ALIGNED;
 
 /* Two histograms of cfg plus the recorder state. NULL on bad cfg or ENOMEM. */
 struct fh_hdr_rec *fh_hdr_rec_create(const struct fh_hdr_cfg *cfg, uint64_t now_ns);
