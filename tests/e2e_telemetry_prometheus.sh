@@ -138,4 +138,15 @@ while IFS= read -r e; do
 	[ "$st" = success ] || { echo "  grafana expr failed: $q"; nerr=$((nerr + 1)); }
 done < <(jq -r '.panels[].targets[]?.expr' perf/grafana/fh.json)
 [ "$nexpr" -gt 10 ] && [ "$nerr" = 0 ] && ok "all $nexpr Grafana expressions evaluate" || bad "Grafana expressions ($nerr of $nexpr failed)"
+
+# 5. Memory stayed flat while being scraped every second (fh_memstat_watch: growth since the
+#    first second; the demo exports it, so does fh).
+growth=$(curl -sf --max-time 5 "$url/metrics" | sed -n 's/^fh_memory_growth_bytes \([0-9.e+]*\)$/\1/p')
+if [ -n "$growth" ] && awk "BEGIN{exit !($growth < 1048576)}"; then
+	ok "resident growth after the first second: $growth bytes"
+elif [ -z "$growth" ] && [ -n "${FH_TELEMETRY_URL:-}" ]; then
+	echo "note: the target exports no fh_memory_growth_bytes (fh_memstat_watch_register); not checked"
+else
+	bad "memory flat (fh_memory_growth_bytes '$growth')"
+fi
 finish
