@@ -63,10 +63,13 @@ check "fh exits 0 at the end of the capture (exit $rc)" $rc
 "$B/fh-book" dump "$T/c2.pcap" >"$T/off2.txt" 2>/dev/null
 grep '^chan1 ' "$T/books.txt" | cut -d' ' -f2- >"$T/fh1.txt"
 grep '^chan2 ' "$T/books.txt" | cut -d' ' -f2- >"$T/fh2.txt"
+# (the status is taken before the message's command substitution runs)
 [ -s "$T/off1.txt" ] && cmp -s "$T/fh1.txt" "$T/off1.txt"
-check "chan1 books equal fh-book offline ($(wc -l <"$T/off1.txt") levels)" $?
+rc=$?
+check "chan1 books equal fh-book offline ($(wc -l <"$T/off1.txt") levels)" $rc
 [ -s "$T/off2.txt" ] && cmp -s "$T/fh2.txt" "$T/off2.txt"
-check "chan2 books (with gap and corruption) equal fh-book offline ($(wc -l <"$T/off2.txt") levels)" $?
+rc=$?
+check "chan2 books (with gap and corruption) equal fh-book offline ($(wc -l <"$T/off2.txt") levels)" $rc
 
 # Accounting, from fh's own summary (python3 parses the JSON).
 py() { python3 -c "import json,sys; s=json.load(open('$T/summary.json')); $1"; }

@@ -611,6 +611,7 @@ static int build_publisher(struct app *a, char *err, size_t errlen)
 	pc.kafka_cpu = -1;
 	pc.snapshot_cb = snapshot_cb;
 	pc.snapshot_arg = a;
+	pc.heartbeat_ms = p->heartbeat_ns / 1000000ull;
 	if (p->shm.enabled) {
 		shm.name = p->shm.name;
 		shm.dir = p->shm.path;
@@ -618,11 +619,11 @@ static int build_publisher(struct app *a, char *err, size_t errlen)
 		shm.mode = p->shm.mode;
 		shm.group = p->shm.group[0] ? p->shm.group : NULL;
 		shm.hugetlb = p->shm.hugetlb;
+		shm.lock = p->shm.lock;
 		pc.shm = &shm;
 		pc.snapshot_ms = p->shm.snapshot_interval_ns / 1000000ull;
 	}
 	if (p->kafka.enabled) {
-		unsigned np = 0;
 		kc.brokers = p->kafka.mock ? NULL : p->kafka.brokers;
 		kc.mock_brokers = (int)p->kafka.mock_brokers;
 		kc.partitions = (int)p->kafka.partitions;
@@ -632,11 +633,12 @@ static int build_publisher(struct app *a, char *err, size_t errlen)
 		kc.linger_ms = (int)(p->kafka.linger_ns / 1000000ull);
 		kc.batch_size = (int)p->kafka.batch_size;
 		kc.dlq = &a->dlq;
-		for (unsigned i = 0; i < p->kafka.n_props; i++) {
-			props[np++] = p->kafka.props[i].key;
-			props[np++] = p->kafka.props[i].value;
+		/* compression, acks and idempotence from their keys, then the
+		 * user's librdkafka properties verbatim (they win) */
+		if (fh_config_kafka_props(&a->cfg, props, FH_ARRAY_SIZE(props)) < 0) {
+			snprintf(err, errlen, "too many publish.kafka.properties");
+			return -ENOSPC;
 		}
-		props[np] = NULL;
 		kc.props = props;
 		pc.kafka = &kc;
 		pc.kafka_queue = p->kafka.queue.capacity;
@@ -823,8 +825,9 @@ int main(int argc, char **argv)
 	bool rx_pthread[FH_CFG_MAX_RX_CORES] = { 0 };
 	int ret, rc = 0;
 
-	if (argc > 1 && !strcmp(argv[1], "--check-config"))
-		return fh_config_check_main(argc - 1, argv + 1);
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--check-config"))
+			return fh_config_check_main(argc, argv);
 	if (parse_args(argc, argv, &a->o))
 		usage();
 	if (!a->o.config)
