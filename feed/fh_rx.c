@@ -179,6 +179,8 @@ static inline void stage(struct fh_rx_core *c, const struct fh_event *ev)
 		fh_rx_flush(c);
 	c->batch[c->nb++] = *ev;
 	c->staged++;
+	if (fh_likely(!c->in_snapshot))
+		c->by_type[ev->type < FH_EV__COUNT ? ev->type : FH_EV__COUNT]++;
 }
 
 static void engine_emit(void *arg, const struct fh_event *ev)
@@ -488,6 +490,7 @@ static void snapshot_all(struct fh_rx_core *c, struct fh_rx_chan *ch)
 
 FH_COLD static void serve_snapshots(struct fh_rx_core *c)
 {
+	c->in_snapshot = true;
 	if (__atomic_exchange_n(&c->req_all, 0, __ATOMIC_ACQ_REL)) {
 		for (unsigned i = 0; i < c->n_chans; i++)
 			snapshot_all(c, &c->chans[i]);
@@ -512,6 +515,7 @@ FH_COLD static void serve_snapshots(struct fh_rx_core *c)
 		__atomic_store_n(&c->req_tail, c->req_tail, __ATOMIC_RELEASE);
 	}
 	fh_rx_flush(c);
+	c->in_snapshot = false;
 }
 
 /* Periodic integrity summaries: a few books per call, round robin. */
@@ -520,6 +524,7 @@ FH_COLD static void periodic_snapshots(struct fh_rx_core *c, uint64_t now)
 	struct fh_event ev[16], hdr;
 
 	c->next_snap_tsc = now + c->snap_interval_tsc;
+	c->in_snapshot = true;
 	fh_event_init(&hdr, FH_EV_BOOK_SNAPSHOT);
 	hdr.recv_ts_ns = fh_tsc_wall_ns(now);
 	for (unsigned i = 0; i < c->n_chans; i++) {
@@ -532,6 +537,7 @@ FH_COLD static void periodic_snapshots(struct fh_rx_core *c, uint64_t now)
 		c->snapshots += n;
 	}
 	fh_rx_flush(c);
+	c->in_snapshot = false;
 }
 
 unsigned fh_rx_do_work(struct fh_rx_core *c)

@@ -156,6 +156,9 @@ struct fh_rx_core {
 	struct fh_event batch[FH_RX_BATCH];
 	/* counters (core-owned) */
 	uint64_t staged;          /* events staged (ring_events once flushed) */
+	uint64_t by_type[FH_EV__COUNT + 1]; /* events derived from messages, by type (last:
+					     * unknown); timer-driven snapshots are not counted */
+	bool in_snapshot;
 	uint64_t ring_events;     /* events handed to the ring */
 	uint64_t ring_full_spins; /* times the ring was full and the core waited */
 	uint64_t book_aborts;     /* crossed books under the abort policy */

@@ -37,6 +37,7 @@ struct opts {
 	const char *config;
 	const char *books_out;  /* final books of every source, fh-book dump format */
 	const char *summary;    /* final counters as JSON */
+	const char *digest;     /* events per family and book checksums, for regression tests */
 	double duration_s;      /* stop after this long (0: until signal or end) */
 	bool exit_at_end;       /* stop when every replay is complete */
 	bool spin;              /* never back off when idle (production) */
@@ -105,6 +106,7 @@ static void usage(void)
 		"  --duration SECONDS  stop after this long\n"
 		"  --books-out FILE    write every final book (fh-book dump format, source first)\n"
 		"  --summary FILE      write the final counters as JSON\n"
+		"  --digest FILE       write events per family and every book's checksum\n"
 		"  --spin              busy-poll when idle (production; default backs off)\n"
 		"  --quiet             no start-up banner\n");
 	exit(2);
@@ -707,6 +709,52 @@ static int write_books(struct app *a, const char *path)
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
+/*
+ * The regression digest: "events <family> <count>" for every family with
+ * events (what the RX cores handed to the publisher), then
+ * "book <source> <symbol> <checksum>" for every non-empty book, sorted.
+ */
+static int write_digest(struct app *a, const char *path)
+{
+	static const char *const fams[] = { "book", "trades", "orders", "bars", "alerts",
+					    "status", "reference" };
+	uint64_t by_fam[FH_ARRAY_SIZE(fams)] = { 0 };
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	for (unsigned i = 0; i < a->n_cores; i++)
+		for (unsigned t = 0; t < FH_EV__COUNT; t++)
+			for (unsigned k = 0; k < FH_ARRAY_SIZE(fams); k++)
+				if (!strcmp(fh_event_family(t), fams[k]))
+					by_fam[k] += a->cores[i]->by_type[t];
+	for (unsigned k = 0; k < FH_ARRAY_SIZE(fams); k++)
+		if (by_fam[k])
+			fprintf(f, "events %s %" PRIu64 "\n", fams[k], by_fam[k]);
+	for (unsigned i = 0; i < a->n_cores; i++) {
+		for (unsigned k = 0; k < a->cores[i]->n_chans; k++) {
+			struct fh_rx_chan *ch = &a->cores[i]->chans[k];
+			uint32_t max = fh_book_max_instruments(ch->book), n = 0;
+			struct book_key *keys = calloc(max, sizeof(*keys));
+			if (!keys) {
+				fclose(f);
+				return -ENOMEM;
+			}
+			for (uint32_t t = 0; t < max; t++)
+				if (fh_book_level_count(ch->book, t, FH_SIDE_BID) ||
+				    fh_book_level_count(ch->book, t, FH_SIDE_ASK))
+					keys[n++] = (struct book_key){ fh_book_symbol(ch->book, t), t };
+			qsort(keys, n, sizeof(*keys), cmp_key);
+			unsigned depth = ch->cfg.book.depth ? ch->cfg.book.depth : FH_BOOK_DEF_DEPTH;
+			for (uint32_t j = 0; j < n; j++)
+				fprintf(f, "book %s %s %016" PRIx64 "\n", ch->cfg.name, keys[j].sym,
+					fh_book_checksum(ch->book, keys[j].instr, depth));
+			free(keys);
+		}
+	}
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
 static void print_summary(struct app *a, FILE *f, const struct fh_pub_stats *ps)
 {
 	fprintf(f, "{\"sources\":[");
@@ -788,6 +836,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "books-out", required_argument, NULL, 'b' },
 		{ "summary", required_argument, NULL, 's' },
+		{ "digest", required_argument, NULL, 'D' },
 		{ "spin", no_argument, NULL, 'S' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -803,6 +852,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'd': o->duration_s = atof(optarg); break;
 		case 'b': o->books_out = optarg; break;
 		case 's': o->summary = optarg; break;
+		case 'D': o->digest = optarg; break;
 		case 'S': o->spin = true; break;
 		case 'q': o->quiet = true; break;
 		default: usage();
@@ -981,6 +1031,10 @@ int main(int argc, char **argv)
 	}
 	if (a->o.books_out && write_books(a, a->o.books_out) < 0) {
 		fprintf(stderr, "fh: --books-out %s: %s\n", a->o.books_out, strerror(errno));
+		rc = 1;
+	}
+	if (a->o.digest && write_digest(a, a->o.digest) < 0) {
+		fprintf(stderr, "fh: --digest %s: %s\n", a->o.digest, strerror(errno));
 		rc = 1;
 	}
 	print_summary(a, stdout, &ps);
