@@ -166,6 +166,11 @@ fuzz: fuzz-build
 test: all fuzz-build
 	@FH_BUILD=$(BUILD) bash tests/run.sh
 
+# Replays tests/regress/ captures through fh and compares their digests
+# (also part of `make test`, as tests/e2e_regress.sh).
+regress: all
+	@FH_BUILD=$(BUILD) bash tests/regress/run.sh
+
 bench: all
 	@FH_BUILD=$(BUILD) bash perf/run.sh
 
