@@ -189,8 +189,10 @@ static void engine_emit(void *arg, const struct fh_event *ev)
 }
 
 /* One decoded event through the book and the engine. */
+/* probe NULL on the hot path (the compiler drops the probes); else
+ * probe[0] and probe[1] get the TSC after the book and after the engine. */
 static inline void process_event(struct fh_rx_core *c, struct fh_rx_chan *ch,
-				 const struct fh_event *ev)
+				 const struct fh_event *ev, uint64_t *probe)
 {
 	struct fh_event out[FH_BOOK_MAX_OUT];
 	unsigned t = ev->type;
@@ -208,10 +210,29 @@ static inline void process_event(struct fh_rx_core *c, struct fh_rx_chan *ch,
 		c->book_aborts++;
 		c->abort = true;
 	}
+	if (probe)
+		probe[0] = fh_rdtsc();
 	for (int i = 0; i < n; i++) {
 		stage(c, &out[i]);
 		if (c->engine)
 			fh_engine_process(c->engine, &out[i]);
+	}
+	if (probe)
+		probe[1] = fh_rdtsc();
+}
+
+/* The first message of a sampled packet, with the stage probes. */
+FH_COLD static void probe_first(struct fh_rx_core *c, struct fh_rx_chan *ch,
+				const struct fh_event *ev, int k)
+{
+	uint64_t t_dec = fh_rdtsc(), p[2];
+
+	for (int j = 0; j < k; j++)
+		process_event(c, ch, &ev[j], j == 0 ? p : NULL);
+	if (k > 0 && c->lat_fn) {
+		c->lat_fn(c->lat_arg, FH_RX_STAGE_DECODE, t_dec - c->burst_tsc, 1);
+		c->lat_fn(c->lat_arg, FH_RX_STAGE_BOOK, p[0] - c->burst_tsc, 1);
+		c->lat_fn(c->lat_arg, FH_RX_STAGE_ENGINE, p[1] - c->burst_tsc, 1);
 	}
 }
 
@@ -243,16 +264,24 @@ void fh_rx_udp(struct fh_rx_core *c, struct fh_rx_chan *ch, unsigned line, const
 	for (unsigned i = 0; i < mr.nstatus; i++) {
 		if (mr.status[i].u.feed.kind == FH_FEED_GAP)
 			gap_log(ch, mr.status[i].u.feed.first_seq, mr.status[i].u.feed.last_seq);
-		process_event(c, ch, &mr.status[i]);
+		process_event(c, ch, &mr.status[i], NULL);
 	}
 	const uint8_t *cur = mr.next;
 	uint64_t seq = mr.first_seq;
-	for (unsigned i = 0; i < mr.n; i++, seq++) {
+	unsigned i = 0;
+	if (fh_unlikely((++c->lat_count & (c->lat_every - 1)) == 0) && mr.n && c->burst_tsc) {
+		size_t mlen;
+		const uint8_t *msg = fh_mold_next_msg(&cur, &mlen);
+		int k = fh_itch_decode(&ch->dec, msg, mlen, seq++, recv_ns, ev);
+		probe_first(c, ch, ev, k);
+		i = 1;
+	}
+	for (; i < mr.n; i++, seq++) {
 		size_t mlen;
 		const uint8_t *msg = fh_mold_next_msg(&cur, &mlen);
 		int k = fh_itch_decode(&ch->dec, msg, mlen, seq, recv_ns, ev);
 		for (int j = 0; j < k; j++)
-			process_event(c, ch, &ev[j]);
+			process_event(c, ch, &ev[j], NULL);
 	}
 	if (mr.n) {
 		if (fh_unlikely(!ch->st.first_seq))
@@ -370,6 +399,7 @@ static unsigned poll_dpdk(struct fh_rx_core *c, struct fh_rx_chan *ch)
 	uint64_t t0 = fh_rdtsc();
 	uint64_t recv_ns = fh_tsc_wall_ns(t0);
 	uint64_t msgs0 = ch->st.messages;
+	c->burst_tsc = t0;
 	while (ch->pend_pos < ch->pend_n) {
 		struct rte_mbuf *m = ch->pend[ch->pend_pos];
 		if (ch->cfg.pace == FH_RX_PACE_RECORDED) {
@@ -422,6 +452,7 @@ static unsigned poll_kudp(struct fh_rx_core *c, struct fh_rx_chan *ch)
 			continue;
 		uint64_t t0 = fh_rdtsc();
 		uint64_t msgs0 = ch->st.messages;
+		c->burst_tsc = t0;
 		for (int i = 0; i < n; i++) {
 			uint64_t recv_ns = pk[i].recv_ts_ns ? pk[i].recv_ts_ns : fh_tsc_wall_ns(t0);
 			ch->st.frames++;

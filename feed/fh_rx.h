@@ -136,11 +136,14 @@ struct fh_rx_chan {
 } FH_CACHE_ALIGNED;
 
 typedef void (*fh_rx_lat_fn)(void *arg, unsigned stage, uint64_t ticks, uint64_t n);
+/* Cumulative latencies from the RX burst: the decode, book and engine
+ * stages are probed on the first message of one packet in lat_every; the
+ * ring stage is every burst (its messages are handed over together). */
 enum fh_rx_stage {
 	FH_RX_STAGE_DECODE = 0, /* RX burst -> message decoded */
-	FH_RX_STAGE_BOOK,       /* decoded -> book applied */
-	FH_RX_STAGE_ENGINE,     /* book -> engine done */
-	FH_RX_STAGE_RING,       /* RX burst -> handed to the publisher ring, every message */
+	FH_RX_STAGE_BOOK,       /* RX burst -> book applied */
+	FH_RX_STAGE_ENGINE,     /* RX burst -> engine done */
+	FH_RX_STAGE_RING,       /* RX burst -> handed to the publisher ring */
 	FH_RX_STAGE__COUNT
 };
 
@@ -169,6 +172,7 @@ struct fh_rx_core {
 	void *lat_arg;
 	uint32_t lat_every;       /* sample one packet in lat_every (power of two) */
 	uint32_t lat_count;
+	uint64_t burst_tsc;       /* TSC of the current RX burst */
 	uint64_t next_snap_tsc;
 	uint64_t snap_interval_tsc;
 	/* snapshot requests from the publisher thread (single producer) */

@@ -61,7 +61,7 @@ struct app {
 	struct fh_metrics *metrics;
 	struct fh_http *http;
 	struct fh_memstat mem;
-	int lat_ring[FH_CFG_MAX_RX_CORES][FH_RX_MAX_CHANS];
+	int lat[FH_CFG_MAX_RX_CORES][FH_RX_STAGE__COUNT];
 	uint64_t start_ns;
 	/* lifecycle */
 	volatile int rx_stop;     /* RX cores: leave the loop */
@@ -141,8 +141,8 @@ static void lat_cb(void *arg, unsigned stage, uint64_t ticks, uint64_t n)
 	struct fh_metrics_core *mc = fh_metrics_core(x->a->metrics, x->idx);
 
 	(void)n;
-	if (stage == FH_RX_STAGE_RING)
-		fh_metrics_lat_record(mc, x->a->lat_ring[x->idx][0], (int64_t)fh_tsc_to_ns(ticks));
+	if (stage < FH_RX_STAGE__COUNT)
+		fh_metrics_lat_record(mc, x->a->lat[x->idx][stage], (int64_t)fh_tsc_to_ns(ticks));
 }
 
 static int rx_main(void *arg)
@@ -379,11 +379,18 @@ static int register_metrics(struct app *a, struct rx_arg *xs)
 			snprintf(l, sizeof(l), "source=\"%s\",window=\"1ms\"", src);
 			REG(fh_metrics_gauge_fn(a->metrics, "fh_peak_messages_per_second", "Peak message rate in 1 s and 1 ms windows", l, fh_rate_peak_per_second, &ch->peak_1ms));
 		}
-		/* One RX -> ring series per core (it carries the sources of the core). */
-		snprintf(l, sizeof(l), "stage=\"rx_to_ring\",source=\"%s\"", c->chans[0].cfg.name);
-		int id = fh_metrics_latency(a->metrics, "fh_stage_latency", "Latency of each stage, per source", l, 1ull << i);
-		REG(id);
-		a->lat_ring[i][0] = id;
+		/* Cumulative latency from the RX burst, per stage and core (the
+		 * series is named after the core's first source). */
+		static const char *const stages[FH_RX_STAGE__COUNT] = {
+			[FH_RX_STAGE_DECODE] = "decode", [FH_RX_STAGE_BOOK] = "book",
+			[FH_RX_STAGE_ENGINE] = "engine", [FH_RX_STAGE_RING] = "rx_to_ring",
+		};
+		for (unsigned st = 0; st < FH_RX_STAGE__COUNT; st++) {
+			snprintf(l, sizeof(l), "stage=\"%s\",source=\"%s\"", stages[st], c->chans[0].cfg.name);
+			int id = fh_metrics_latency(a->metrics, "fh_stage_latency", "Latency from RX to the end of each stage, per source", l, 1ull << i);
+			REG(id);
+			a->lat[i][st] = id;
+		}
 		snprintf(l, sizeof(l), "core=\"%d\"", a->core_lcore[i]);
 		REG(fh_metrics_counter_fn(a->metrics, "fh_ring_full_waits_total", "Times an RX core waited for room in its ring to the publisher", l, rd_u64, &c->ring_full_spins));
 		REG(fh_metrics_counter_fn(a->metrics, "fh_ring_events_total", "Events an RX core handed to the publisher", l, rd_u64, &c->ring_events));
