@@ -585,8 +585,10 @@ int fh_http_serve_metrics(struct fh_http *s, struct fh_metrics *m)
 		rc = fh_http_route(s, "/status", h_status, m);
 	if (!rc)
 		rc = fh_http_route(s, "/hdr", h_hdr, m);
-	if (rc)
+	if (rc) {
+		errno = -rc;
 		return rc;
+	}
 	int r[5];
 	r[0] = fh_metrics_counter_fn(m, "fh_http_requests_total", "HTTP requests answered", NULL,
 				     st_requests, s);
@@ -599,7 +601,9 @@ int fh_http_serve_metrics(struct fh_http *s, struct fh_metrics *m)
 	r[4] = fh_metrics_gauge_fn(m, "fh_http_open_connections", "HTTP connections open", NULL,
 				   st_open, s);
 	for (int i = 0; i < 5; i++)
-		if (r[i] < 0 && r[i] != -EEXIST)
+		if (r[i] < 0 && r[i] != -EEXIST) {
+			errno = -r[i];
 			return r[i];
+		}
 	return 0;
 }

@@ -84,7 +84,8 @@ const struct fh_http_stats *fh_http_stats(const struct fh_http *s);
  *   /hdr      last-interval histograms as an HdrHistogram interval log
  *   /status   JSON (counters, gauges, latency percentiles, app state)
  *   /         the dashboard (and its assets)
- * and registers the server's own counters (fh_http_*) in m. Returns 0 or -errno. */
+ * and registers the server's own counters (fh_http_*) in m. Returns 0 or -errno
+ * (errno set too). */
 int fh_http_serve_metrics(struct fh_http *s, struct fh_metrics *m);
 
 /* The embedded dashboard assets (for tests and tools): name -> bytes. */
