@@ -160,7 +160,10 @@ static inline void fh_book_pvt_erase(struct fh_book *b, struct fh_book_order *o)
 static inline int32_t fh_book_pvt_find(const struct fh_book_lvl *L, uint32_t c, int64_t k)
 {
 	int32_t i = (int32_t)c - 1;
-	for (unsigned n = 0; n < 8 && i >= 0; n++, i--)
+	if (fh_likely(i >= 0 && L[i].key <= k)) /* at or beyond level 1: the common case */
+		return i;
+	int32_t stop = i > 8 ? i - 8 : 0;
+	for (i--; i >= stop; i--)
 		if (L[i].key <= k)
 			return i;
 	if (i < 0)
@@ -234,7 +237,8 @@ static inline int fh_book_pvt_lvl_add(struct fh_book *b, uint32_t id, unsigned s
 		L = b->lv + ins->base[s];
 	}
 	uint32_t at = (uint32_t)(i + 1);
-	memmove(L + at + 1, L + at, (c - at) * sizeof(*L));
+	if (at < c) /* inserting at the top (the array's end) moves nothing */
+		memmove(L + at + 1, L + at, (c - at) * sizeof(*L));
 	L[at].key = key;
 	L[at].qty = qty;
 	L[at].orders = 1;
@@ -281,7 +285,8 @@ static inline int fh_book_pvt_lvl_sub(struct fh_book *b, uint32_t id, unsigned s
 		fh_book_pvt_l2(b, o, in, id, s, key, L[i].qty, L[i].orders, rank, FH_L2_CHANGE);
 		return 1;
 	}
-	memmove(L + i, L + i + 1, (c - (uint32_t)i - 1) * sizeof(*L));
+	if ((uint32_t)i + 1 < c)
+		memmove(L + i, L + i + 1, (c - (uint32_t)i - 1) * sizeof(*L));
 	ins->count[s] = --c;
 	b->st.live_levels--;
 	int n = 0;
@@ -305,7 +310,7 @@ static inline int fh_book_pvt_lvl_sub(struct fh_book *b, uint32_t id, unsigned s
 }
 
 /* A new live order; returns the events written. */
-static inline int fh_book_pvt_insert(struct fh_book *b, uint32_t id, unsigned s, uint64_t ref,
+static FH_ALWAYS_INLINE int fh_book_pvt_insert(struct fh_book *b, uint32_t id, unsigned s, uint64_t ref,
 				     int64_t key, uint32_t qty, const struct fh_event *in,
 				     struct fh_event *o, unsigned *top)
 {
@@ -337,10 +342,14 @@ static inline int fh_book_pvt_finish(struct fh_book *b, uint32_t id, const struc
 	struct fh_book_instr *ins = &b->ins[id];
 
 	ins->updates++;
-	for (int k = n - 1; k >= 0; k--) {
-		if (out[k].type == FH_EV_L2_UPDATE) {
-			out[k].u.l2.flags |= FH_L2_F_LAST;
-			break;
+	if (fh_likely(n > 0 && out[n - 1].type == FH_EV_L2_UPDATE)) {
+		out[n - 1].u.l2.flags |= FH_L2_F_LAST;
+	} else {
+		for (int k = n - 2; k >= 0; k--) {
+			if (out[k].type == FH_EV_L2_UPDATE) {
+				out[k].u.l2.flags |= FH_L2_F_LAST;
+				break;
+			}
 		}
 	}
 	if (!top)

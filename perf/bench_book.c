@@ -88,7 +88,7 @@ static uint64_t status_kb(const char *key)
  * is decoded, fh_book_prefetch_levels() AHEAD2 events before it is applied.
  * Returns the messages; every WINDOW messages adds a ns/msg sample.
  */
-static uint64_t run_chunk(struct fh_book *b, struct fh_itch_decoder *d, const uint8_t *buf,
+static __attribute__((noinline)) uint64_t run_chunk(struct fh_book *b, struct fh_itch_decoder *d, const uint8_t *buf,
 			  size_t len, uint64_t *seq, double *win, size_t *nwin, size_t maxwin,
 			  uint64_t *win_start_tsc, uint64_t *win_msgs)
 {
@@ -127,7 +127,7 @@ static uint64_t run_chunk(struct fh_book *b, struct fh_itch_decoder *d, const ui
 	return msgs;
 }
 
-static uint64_t run_chunk_latency(struct fh_book *b, struct fh_itch_decoder *d, const uint8_t *buf,
+static __attribute__((noinline)) uint64_t run_chunk_latency(struct fh_book *b, struct fh_itch_decoder *d, const uint8_t *buf,
 				  size_t len, uint64_t *seq, struct fh_hdr *h)
 {
 	size_t off = 0;
