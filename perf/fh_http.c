@@ -477,10 +477,10 @@ static void do_accept(struct fh_http *s, uint64_t now)
 			static const char busy[] =
 				"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
 				"Connection: close\r\n\r\n";
+			s->st.rejected++;
 			ssize_t w = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 			(void)w;
 			close(fd);
-			s->st.rejected++;
 			continue;
 		}
 		int one = 1;
