@@ -55,7 +55,7 @@ static void *core_loop(void *p)
 {
 	struct core_arg *a = p;
 	struct fh_metrics_core *c = fh_metrics_core(a->m, a->core);
-	while (!*a->stop) {
+	while (*a->stop == 0) {
 		for (int i = 0; i < 32; i++) {
 			fh_metrics_inc(c, a->ctr);
 			/* core 0 sees 100..199 ns, core 1 sees 1000..1999 ns */
@@ -64,11 +64,13 @@ static void *core_loop(void *p)
 		}
 		fh_metrics_core_poll(c);
 	}
-	/* Keep answering swaps until the reader has drained us. */
-	for (int i = 0; i < 2000; i++) {
+	/* stop 1: no more records, keep answering swaps until the reader has
+	 * drained us (stop 2), then answer the last request once more. */
+	while (*a->stop == 1) {
 		fh_metrics_core_poll(c);
 		usleep(50);
 	}
+	fh_metrics_core_poll(c);
 	return NULL;
 }
 
@@ -104,12 +106,13 @@ static void test_cores_and_intervals(void)
 	}
 	stop = 1;
 	usleep(5000);
-	/* Two ticks: collect what is pending, then what the last swap closed. */
+	/* Ticks while the cores still answer: what they recorded gets closed. */
 	for (int k = 0; k < 3; k++) {
 		usleep(2000);
 		fh_metrics_tick(m, now += 1000000);
 		window_total += fh_metrics_latency_window(m, lat)->total;
 	}
+	stop = 2;
 	for (int i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
 	/* A core that stopped polling shows up as stalled at the next tick. */
