@@ -188,9 +188,16 @@ int fh_memstat_register(struct fh_metrics *m, struct fh_memstat *st)
 		const char *name = pl->heap ? "fh_dpdk_heap_bytes" : "fh_mempool_objects";
 		const char *h = pl->heap ? "DPDK malloc heap bytes by state"
 					 : "DPDK mempool objects by state";
-		snprintf(labels, sizeof(labels), "pool=\"%.31s\",state=\"in_use\"", pl->name);
+		/* Pool names come from DPDK: keep them valid as label values. */
+		char pname[sizeof(pl->name)];
+		size_t k;
+		for (k = 0; k + 1 < sizeof(pname) && pl->name[k]; k++)
+			pname[k] = (pl->name[k] == '"' || pl->name[k] == '\\' || pl->name[k] == '\n')
+					   ? '_' : pl->name[k];
+		pname[k] = '\0';
+		snprintf(labels, sizeof(labels), "pool=\"%s\",state=\"in_use\"", pname);
 		rc = add_field(m, st, name, h, labels, 0, 2, p);
-		snprintf(labels, sizeof(labels), "pool=\"%.31s\",state=\"avail\"", pl->name);
+		snprintf(labels, sizeof(labels), "pool=\"%s\",state=\"avail\"", pname);
 		if (!rc)
 			rc = add_field(m, st, name, h, labels, 0, 3, p);
 	}
