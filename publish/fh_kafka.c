@@ -355,7 +355,6 @@ int fh_kafka_produce(struct fh_kafka *k, const struct fh_event *ev)
 		k->rk, RD_KAFKA_V_RKT(k->topic[f]), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 		RD_KAFKA_V_KEY(sym, klen), RD_KAFKA_V_VALUE((void *)(uintptr_t)val, vlen),
 		RD_KAFKA_V_HEADER("fh-schema-version", FH_KAFKA_SCHEMA_STR, -1),
-		RD_KAFKA_V_HEADER("fh-encoding", k->json[f] ? "json" : "binary", -1),
 		RD_KAFKA_V_OPAQUE((void *)(uintptr_t)ev->seq), RD_KAFKA_V_END);
 	if (fh_likely(!e)) {
 		STAT_INC(k->st.produced[f]);
