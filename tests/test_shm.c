@@ -2,6 +2,7 @@
 /* test_shm.c: shm broadcast ring and subscriber: layout, permissions, order, laps, torn reads, filters, requests, publisher. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -85,6 +86,25 @@ static void test_create_layout_perms(void)
 	}
 	fh_shm_destroy(w, true);
 	FH_CHECK(access(path, F_OK) != 0);
+}
+
+static void test_group(void)
+{
+	struct group *g = getgrgid(getegid());
+	if (!g)
+		FH_SKIP("no name for our group");
+	struct fh_shm_cfg c = { .name = name, .capacity = 64, .group = g->gr_name, .mode = 0604 };
+	struct fh_shm *w = fh_shm_create(&c);
+	char path[128];
+	struct stat st;
+	FH_CHECK(w != NULL);
+	if (!w)
+		return;
+	snprintf(path, sizeof(path), "/dev/shm/%s", name);
+	FH_CHECK_EQ_I(stat(path, &st), 0);
+	FH_CHECK_EQ_U(st.st_gid, g->gr_gid);
+	FH_CHECK_EQ_U(st.st_mode & 0777, 0604); /* world-readable may be configured, never writable */
+	fh_shm_destroy(w, true);
 }
 
 static void test_bad_config(void)
@@ -484,6 +504,7 @@ static void test_publisher_shm(void)
 
 static const struct fh_test_case cases[] = {
 	FH_CASE(test_create_layout_perms),
+	FH_CASE(test_group),
 	FH_CASE(test_bad_config),
 	FH_CASE(test_not_a_ring),
 	FH_CASE(test_order_and_starts),
