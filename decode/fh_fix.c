@@ -36,7 +36,7 @@ const char *fh_fix_reject_name(unsigned reason)
 }
 
 /* One NoMDEntries (268) entry: pointers into the message until emitted. */
-struct fix_entry {
+struct __attribute__((aligned(16))) fix_entry {
 	const char *sym;
 	const char *px;
 	const char *qty;
@@ -74,6 +74,8 @@ static void fix_defaults(struct fh_fix_cfg *c)
 	if (!c->max_msg_len)
 		c->max_msg_len = FIX_DEF_MSG_LEN;
 }
+
+_Static_assert(sizeof(struct fix_entry) % 16 == 0, "zeroed 16 bytes at a time");
 
 static uint32_t fix_slots(uint32_t n)
 {
@@ -115,6 +117,10 @@ int fh_fix_init(struct fh_fix_decoder *d, void *mem, const struct fh_fix_cfg *cf
 	d->entries = (void *)(((uintptr_t)(d->slots + d->slot_mask + 1) + 63) & ~(uintptr_t)63);
 	d->soh_mask = (uint64_t *)((struct fix_entry *)d->entries + c.max_entries);
 	d->eq_mask = d->soh_mask + fix_mask_words(c.max_msg_len);
+#if FH_FIX_PVT_HAVE_V3
+	__builtin_cpu_init();
+	d->x86v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2");
+#endif
 	return 0;
 }
 
@@ -560,14 +566,19 @@ static inline uint8_t fix_side(const char *t)
 	return t[1] ? 0 : t[0] == '0' ? FH_SIDE_BID : t[0] == '1' ? FH_SIDE_ASK : 0;
 }
 
-int fh_fix_decode(struct fh_fix_decoder *d, const uint8_t *buf, size_t len, uint64_t recv_ts_ns,
-		  struct fh_fix_msg *m, struct fh_event *out, unsigned cap)
+/*
+ * The decoder body, compiled twice (see fh_fix_decode()): `x86v3` selects
+ * the AVX2 index at compile time in the copy built for AVX2 + BMI2.
+ */
+static FH_ALWAYS_INLINE int fix_decode(struct fh_fix_decoder *d, const uint8_t *buf, size_t len,
+				       uint64_t recv_ts_ns, struct fh_fix_msg *m,
+				       struct fh_event *out, unsigned cap, const bool x86v3)
 {
 	const uint8_t *p, *end, *v;
 	uint32_t tag = 0, vlen;
 	int r = 0;
 
-	memset(m, 0, sizeof(*m));
+	fh_fix_pvt_zero16(m, sizeof(*m));
 	m->buf = buf;
 	m->len = (uint32_t)(len > UINT32_MAX ? UINT32_MAX : len);
 	if (fh_unlikely(len > d->cfg.max_msg_len))
@@ -589,7 +600,14 @@ int fh_fix_decode(struct fh_fix_decoder *d, const uint8_t *buf, size_t len, uint
 	}
 	/* One SIMD pass: SOH and '=' bitmaps, and the byte sum for CheckSum. */
 	uint64_t *sohm = d->soh_mask, *eqm = d->eq_mask;
-	uint32_t sum = (uint32_t)fh_fix_pvt_index(buf, len, sohm, eqm);
+	uint32_t sum;
+#if FH_FIX_PVT_HAVE_V3
+	if (x86v3)
+		sum = (uint32_t)fh_fix_pvt_index_v3(buf, len, sohm, eqm);
+	else
+#endif
+		sum = (uint32_t)fh_fix_pvt_index(buf, len, sohm, eqm);
+	(void)x86v3;
 	size_t pos = fh_fix_pvt_next(sohm, 2), sp;
 	if (fh_unlikely(pos > 16 || !fix_begin_ok(buf + 2, pos - 2, &m->version)))
 		return fix_reject(d, FH_FIX_REJ_BAD_BEGIN_STRING, m, 8, buf, len, recv_ts_ns);
@@ -732,7 +750,7 @@ int fh_fix_decode(struct fh_fix_decoder *d, const uint8_t *buf, size_t len, uint
 				}
 				const struct fix_entry *prev = e;
 				e = &ents[n_ent++];
-				memset(e, 0, sizeof(*e));
+				fh_fix_pvt_zero16(e, sizeof(*e));
 				if (prev) {
 					e->sym = prev->sym;
 					e->sym_len = prev->sym_len;
@@ -1244,6 +1262,37 @@ bad_value:
 	r = FH_FIX_REJ_BAD_VALUE;
 reject:
 	return fix_reject(d, r, m, tag, buf, len, recv_ts_ns);
+}
+
+/*
+ * A build for a baseline CPU (the DPDK pkg-config flags pin -march=corei7)
+ * would leave AVX2 and BMI2 unused on the hosts that have them: the hot
+ * function also exists compiled for them and is picked once, at init.
+ */
+#if FH_FIX_PVT_HAVE_V3
+__attribute__((target("avx2,bmi,bmi2,lzcnt,popcnt"), noinline))
+static int fix_decode_v3(struct fh_fix_decoder *d, const uint8_t *buf, size_t len,
+			 uint64_t recv_ts_ns, struct fh_fix_msg *m, struct fh_event *out, unsigned cap)
+{
+	return fix_decode(d, buf, len, recv_ts_ns, m, out, cap, true);
+}
+#endif
+
+__attribute__((noinline))
+static int fix_decode_base(struct fh_fix_decoder *d, const uint8_t *buf, size_t len,
+			   uint64_t recv_ts_ns, struct fh_fix_msg *m, struct fh_event *out, unsigned cap)
+{
+	return fix_decode(d, buf, len, recv_ts_ns, m, out, cap, false);
+}
+
+int fh_fix_decode(struct fh_fix_decoder *d, const uint8_t *buf, size_t len, uint64_t recv_ts_ns,
+		  struct fh_fix_msg *m, struct fh_event *out, unsigned cap)
+{
+#if FH_FIX_PVT_HAVE_V3
+	if (d->x86v3)
+		return fix_decode_v3(d, buf, len, recv_ts_ns, m, out, cap);
+#endif
+	return fix_decode_base(d, buf, len, recv_ts_ns, m, out, cap);
 }
 
 long fh_fix_build(char *out, size_t cap, const char *begin_string, const char *msg_type,

@@ -173,6 +173,7 @@ struct fh_fix_decoder {
 	uint64_t rptseq_gaps;
 	uint64_t rptseq_old;
 	uint64_t stat_inexact; /* statistic values published without value (see above) */
+	bool x86v3;            /* the AVX2 + BMI2 build of the decoder is used */
 	uint64_t ts_date8;     /* last YYYYMMDD seen in a timestamp, and its day number */
 	int64_t ts_days;
 };

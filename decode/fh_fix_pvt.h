@@ -76,6 +76,14 @@ static inline const uint8_t *fh_fix_pvt_soh(const uint8_t *p)
 	}
 }
 
+/* 64 x 0xff then 64 x 0: from + 64 - n, the first n bytes are kept. */
+static const uint8_t fh_fix_pvt_keep[128] __attribute__((aligned(64), unused)) = {
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+};
+
 /*
  * Index of one message: bit i of soh[] / eq[] is set when buf[i] is SOH /
  * '='. Words past len are not touched. Returns the byte sum of buf[0..len)
@@ -108,18 +116,34 @@ static inline uint64_t fh_fix_pvt_index(const uint8_t *buf, size_t len, uint64_t
 	uint8_t tail[64] __attribute__((aligned(64)));
 	for (;; i += 64, w++) {
 		const uint8_t *p = buf + i;
+		const uint8_t *keep = NULL; /* byte mask when p is read past len */
 		if (i + 64 > len) {
 			if (i >= len)
 				break;
-			/* A copy (never a read past len): stalls store forwarding, but
-			 * only builds without AVX-512BW take this path. */
-			memset(tail, 0, sizeof(tail));
-			memcpy(tail, buf + i, len - i);
-			p = tail;
+			size_t rem = len - i;
+#if !defined(FH_SANITIZE) && !defined(FH_FUZZ) && !defined(__SANITIZE_ADDRESS__)
+			/*
+			 * 64 bytes from p stay inside p's page, which is mapped: read them
+			 * and mask what lies past len (no copy: a copy here stalls store
+			 * forwarding on every message). Sanitizer and fuzz builds copy.
+			 */
+			if (((uintptr_t)p & 4095) <= 4096 - 64) {
+				keep = fh_fix_pvt_keep + 64 - rem;
+			} else
+#endif
+			{
+				memset(tail, 0, sizeof(tail));
+				memcpy(tail, buf + i, rem);
+				p = tail;
+			}
 		}
 #if defined(__AVX2__)
 		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)p);
 		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+		if (keep) {
+			a = _mm256_and_si256(a, _mm256_loadu_si256((const __m256i *)(const void *)keep));
+			b = _mm256_and_si256(b, _mm256_loadu_si256((const __m256i *)(const void *)(keep + 32)));
+		}
 		__m256i one = _mm256_set1_epi8(1), e = _mm256_set1_epi8('=');
 		soh[w] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, one)) |
 			 (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, one)) << 32;
@@ -134,6 +158,8 @@ static inline uint64_t fh_fix_pvt_index(const uint8_t *buf, size_t len, uint64_t
 		__m128i acc = _mm_setzero_si128();
 		for (int k = 0; k < 4; k++) {
 			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+			if (keep)
+				v = _mm_and_si128(v, _mm_loadu_si128((const __m128i *)(const void *)(keep + 16 * k)));
 			ms |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(1))) << (16 * k);
 			me |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('='))) << (16 * k);
 			acc = _mm_add_epi64(acc, _mm_sad_epu8(v, _mm_setzero_si128()));
@@ -144,9 +170,10 @@ static inline uint64_t fh_fix_pvt_index(const uint8_t *buf, size_t len, uint64_t
 #else
 		uint64_t ms = 0, me = 0;
 		for (int k = 0; k < 64; k++) {
-			ms |= (uint64_t)(p[k] == 1) << k;
-			me |= (uint64_t)(p[k] == '=') << k;
-			sum += p[k];
+			uint8_t c = keep ? (uint8_t)(p[k] & keep[k]) : p[k];
+			ms |= (uint64_t)(c == 1) << k;
+			me |= (uint64_t)(c == '=') << k;
+			sum += c;
 		}
 		soh[w] = ms;
 		eq[w] = me;
@@ -155,6 +182,57 @@ static inline uint64_t fh_fix_pvt_index(const uint8_t *buf, size_t len, uint64_t
 #endif
 	return sum;
 }
+
+/*
+ * The same index, AVX2, for builds whose baseline lacks it (runtime
+ * dispatch in fh_fix.c): x86-64 only, not needed when AVX2 is the baseline.
+ */
+#if defined(__x86_64__) && !defined(__AVX2__) && (defined(__GNUC__) || defined(__clang__))
+#define FH_FIX_PVT_HAVE_V3 1
+__attribute__((target("avx2,bmi,bmi2,lzcnt,popcnt")))
+static inline uint64_t fh_fix_pvt_index_v3(const uint8_t *buf, size_t len, uint64_t *soh, uint64_t *eq)
+{
+	uint8_t tail[64] __attribute__((aligned(64)));
+	uint64_t sum = 0;
+	size_t w = 0, i = 0;
+	const __m256i one = _mm256_set1_epi8(1), e = _mm256_set1_epi8('='), z = _mm256_setzero_si256();
+	__m256i acc = z;
+
+	for (; i < len; i += 64, w++) {
+		const uint8_t *p = buf + i;
+		const uint8_t *keep = NULL;
+		if (i + 64 > len) {
+			size_t rem = len - i;
+#if !defined(FH_SANITIZE) && !defined(FH_FUZZ) && !defined(__SANITIZE_ADDRESS__)
+			if (((uintptr_t)p & 4095) <= 4096 - 64) {
+				keep = fh_fix_pvt_keep + 64 - rem; /* same page: read, then mask */
+			} else
+#endif
+			{
+				memset(tail, 0, sizeof(tail));
+				memcpy(tail, buf + i, rem);
+				p = tail;
+			}
+		}
+		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)p);
+		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+		if (keep) {
+			a = _mm256_and_si256(a, _mm256_loadu_si256((const __m256i *)(const void *)keep));
+			b = _mm256_and_si256(b, _mm256_loadu_si256((const __m256i *)(const void *)(keep + 32)));
+		}
+		soh[w] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, one)) |
+			 (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, one)) << 32;
+		eq[w] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, e)) |
+			(uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, e)) << 32;
+		acc = _mm256_add_epi64(acc, _mm256_add_epi64(_mm256_sad_epu8(a, z), _mm256_sad_epu8(b, z)));
+	}
+	__m128i h = _mm_add_epi64(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+	sum = (uint64_t)_mm_cvtsi128_si64(h) + (uint64_t)_mm_extract_epi64(h, 1);
+	return sum;
+}
+#else
+#define FH_FIX_PVT_HAVE_V3 0
+#endif
 
 /* Position of the first set bit at or after `from`; the caller knows one exists. */
 static inline size_t fh_fix_pvt_next(const uint64_t *m, size_t from)
@@ -197,6 +275,32 @@ static inline bool fh_fix_pvt_digits8(const uint8_t *p, size_t n, uint64_t *out)
 	x = (x & 0x00ff00ff00ff00ffull) * 6553601 >> 16;
 	*out = (x & 0x0000ffff0000ffffull) * 42949672960001ull >> 32;
 	return true;
+}
+
+/*
+ * Zeroes n bytes (known at compile time) with plain vector stores: for a
+ * ~200-byte struct a memset() may become `rep stos`, whose start-up costs
+ * more than the whole store sequence.
+ */
+static inline void fh_fix_pvt_zero16(void *p, size_t n)
+{
+#if defined(__SSE2__)
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16) {
+		_mm_storeu_si128((__m128i *)(void *)((char *)p + i), _mm_setzero_si128());
+		/* keeps the compiler from turning the loop back into a memset */
+		__asm__ volatile("" : : "r"(p) : "memory");
+	}
+	if (i + 8 <= n) {
+		uint64_t z = 0;
+		memcpy((char *)p + i, &z, 8);
+		i += 8;
+	}
+	for (; i < n; i++)
+		((char *)p)[i] = 0;
+#else
+	memset(p, 0, n);
+#endif
 }
 
 /* Unsigned decimal of 1..19 digits. Returns false on syntax or overflow. */
