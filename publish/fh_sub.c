@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* fh_sub.c: subscriber side of the shm broadcast ring: read-only mapping, seqlock reads, lap recovery. */
+/* self-contained outside this tree too (strict -std=c11 builds): clock_gettime, kill, usleep */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

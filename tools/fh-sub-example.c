@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* fh-sub-example.c: the smallest trading-app reader of the shm ring, using only publish/fh_sub.h. */
+/* self-contained outside this tree too (strict -std=c11 builds): clock_gettime, kill, usleep */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
