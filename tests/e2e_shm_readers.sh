@@ -48,6 +48,12 @@ rc=$!
 "$B/fh-sub" "$NAME" --start oldest -q --summary "$W/d.sum" 2>/dev/null &
 rd=$!
 pids+=($ra $rb $rc $rd)
+ex=
+if [ -x "$B/fh-sub-example" ]; then
+	"$B/fh-sub-example" "$NAME" >"$W/ex.out" 2>"$W/ex.err" &
+	ex=$!
+	pids+=($ex)
+fi
 sleep 0.3
 if grep -q "$NAME" /proc/$ra/maps && ! grep "$NAME" /proc/$ra/maps | grep -qv ' r--s '; then
 	ok "fh-sub maps the ring read-only"
@@ -64,6 +70,13 @@ pids+=($re)
 wait $drv; drc=$?
 [ $drc = 0 ] && ok "writer finished normally despite the killed reader" || bad "driver exit $drc: $(cat "$W/driver.log")"
 for p in $ra $rb $rc $re; do wait $p; done
+if [ -n "$ex" ]; then
+	wait $ex; exrc=$?
+	exn=$(grep -c '^instr .* bid ' "$W/ex.out")
+	[ $exrc = 0 ] && [ "$exn" -gt 0 ] && grep -q '^events [0-9]* lost 0$' "$W/ex.err" &&
+		ok "fh-sub-example (fh_sub.h only): $exn BBO lines, $(cat "$W/ex.err")" ||
+		bad "fh-sub-example: exit $exrc, $exn lines, $(cat "$W/ex.err")"
+fi
 total=$(val shm_written "$W/stats.final")
 gen=$(val generated "$W/stats.final")
 echo "writer: generated $gen, shm positions $total"
