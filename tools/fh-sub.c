@@ -205,6 +205,11 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, on_signal);
 
+	/* --symbol learns ids from instrument events: they must pass the
+	 * library's type filter; the user's type filter is applied here */
+	uint64_t user_types = so.type_mask;
+	if (nsym && so.type_mask)
+		so.type_mask |= 1ull << FH_EV_INSTRUMENT;
 	struct fh_sub *s = fh_sub_open(name, &so);
 	if (!s) {
 		fprintf(stderr, "fh-sub: cannot open ring %s: %s\n", name, strerror(errno));
@@ -243,9 +248,9 @@ int main(int argc, char **argv)
 			/* symbol filter: learn ids from instrument events, then match */
 			fh_pubcheck_event(&pc, m.pos, &m.ev);
 			const char *sym = m.ev.instrument != FH_INSTRUMENT_NONE
-						  ? fh_pubcheck_symbol(&pc, m.ev.instrument) : NULL;
-			bool show = true;
-			if (nsym && m.ev.instrument != FH_INSTRUMENT_NONE) {
+						  ? fh_pubcheck_symbol(&pc, m.ev.source_id, m.ev.instrument) : NULL;
+			bool show = !user_types || (m.ev.type < 64 && (user_types & (1ull << m.ev.type)));
+			if (show && nsym && m.ev.instrument != FH_INSTRUMENT_NONE) {
 				show = false;
 				for (unsigned i = 0; i < nsym && sym; i++)
 					if (!strncmp(sym, symbols[i], 16))

@@ -99,6 +99,24 @@ void fh_pubcheck_apply_l2(struct fh_pubcheck *c, struct fh_pc_book *b, const str
 	lv[i].orders = l2->orders;
 }
 
+static struct fh_pc_sym *sym_slot(const struct fh_pubcheck *c, uint16_t source, uint32_t instrument,
+				  bool create)
+{
+	uint64_t key = ((uint64_t)source << 32 | instrument) + 1;
+	unsigned mask = FH_PC_SYMS - 1, i = (unsigned)((key * 0x9e3779b97f4a7c15ull) >> 40) & mask;
+	for (unsigned n = 0; n < FH_PC_SYMS; n++, i = (i + 1) & mask) {
+		if (c->sym[i].key == key)
+			return &c->sym[i];
+		if (!c->sym[i].key) {
+			if (!create)
+				return NULL;
+			c->sym[i].key = key;
+			return &c->sym[i];
+		}
+	}
+	return NULL;
+}
+
 static void track_books(struct fh_pubcheck *c, const struct fh_event *ev)
 {
 	struct fh_pc_book *b;
@@ -121,9 +139,14 @@ static void track_books(struct fh_pubcheck *c, const struct fh_event *ev)
 			fh_pubcheck_apply_l2(c, b, &ev->u.l2);
 		break;
 	case FH_EV_INSTRUMENT:
-		if (ev->instrument < FH_PC_SYMS) {
-			memcpy(c->sym[ev->instrument], ev->u.instr.symbol, 16);
-			c->sym[ev->instrument][16] = 0;
+		{
+			struct fh_pc_sym *y = sym_slot(c, ev->source_id, ev->instrument, true);
+			if (y) {
+				memcpy(y->symbol, ev->u.instr.symbol, 16);
+				y->symbol[16] = 0;
+			} else {
+				c->syms_full++;
+			}
 		}
 		break;
 	default:
@@ -185,9 +208,10 @@ uint64_t fh_pubcheck_percentile(const struct fh_pubcheck *c, double p)
 	return c->lat_max;
 }
 
-const char *fh_pubcheck_symbol(const struct fh_pubcheck *c, uint32_t instrument)
+const char *fh_pubcheck_symbol(const struct fh_pubcheck *c, uint16_t source, uint32_t instrument)
 {
-	return instrument < FH_PC_SYMS && c->sym[instrument][0] ? c->sym[instrument] : NULL;
+	const struct fh_pc_sym *y = sym_slot(c, source, instrument, false);
+	return y && y->symbol[0] ? y->symbol : NULL;
 }
 
 static int cmp_book(const void *a, const void *b)

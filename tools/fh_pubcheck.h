@@ -52,10 +52,16 @@ struct fh_pubcheck {
 	/* latency */
 	uint64_t *hist;
 	uint64_t lat_n, lat_over, lat_max;
-	/* symbols for JSON / keys */
-	char (*sym)[17]; /* by instrument id below FH_PC_SYMS */
+	/* symbols for JSON / keys, by (source, instrument), open addressing */
+	struct fh_pc_sym *sym;
+	uint64_t syms_full;
 };
-#define FH_PC_SYMS 65536
+#define FH_PC_SYMS 65536 /* power of two */
+
+struct fh_pc_sym {
+	uint64_t key; /* source << 32 | instrument, +1; 0 = free */
+	char symbol[17];
+};
 
 int fh_pubcheck_init(struct fh_pubcheck *c, unsigned nbooks, bool require_snapshot);
 void fh_pubcheck_free(struct fh_pubcheck *c);
@@ -67,7 +73,7 @@ void fh_pubcheck_latency(struct fh_pubcheck *c, uint64_t ns);
 uint64_t fh_pubcheck_percentile(const struct fh_pubcheck *c, double p);
 
 /* Symbol of an instrument if seen (FH_EV_INSTRUMENT), else NULL. */
-const char *fh_pubcheck_symbol(const struct fh_pubcheck *c, uint32_t instrument);
+const char *fh_pubcheck_symbol(const struct fh_pubcheck *c, uint16_t source, uint32_t instrument);
 
 /* Writes the synced books, sorted, one level a line:
  * "source instrument side price qty orders". Returns 0 or -errno. */
