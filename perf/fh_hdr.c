@@ -115,9 +115,28 @@ void fh_hdr_destroy(struct fh_hdr *h)
 	free(h);
 }
 
+/* Every count lies between the buckets of min and max (all writers keep
+ * min/max), so merge and reset touch only that span: a 1 s interval of
+ * sub-microsecond latencies spans a few KiB, not the whole 270 KiB, and the
+ * control thread does not sweep the data cores' caches. */
+static void span(const struct fh_hdr *h, int32_t *lo, int32_t *hi)
+{
+	*lo = fh_hdr_pvt_index(h, h->min < 0 ? 0 : h->min);
+	*hi = fh_hdr_pvt_index(h, h->max > h->highest ? h->highest : h->max);
+	if (*hi >= h->counts_len)
+		*hi = h->counts_len - 1;
+}
+
 void fh_hdr_reset(struct fh_hdr *h)
 {
-	memset(h->counts, 0, (size_t)h->counts_len * sizeof(int64_t));
+	if (h->total != 0 || h->clamped != 0) {
+		int32_t lo, hi;
+		span(h, &lo, &hi);
+		if (h->min == INT64_MAX || lo > hi)
+			memset(h->counts, 0, (size_t)h->counts_len * sizeof(int64_t));
+		else
+			memset(h->counts + lo, 0, (size_t)(hi - lo + 1) * sizeof(int64_t));
+	}
 	h->total = 0;
 	h->sum = 0;
 	h->min = INT64_MAX;
@@ -176,7 +195,9 @@ int64_t fh_hdr_merge(struct fh_hdr *dst, const struct fh_hdr *src)
 	if (src->total == 0)
 		return 0;
 	if (fh_hdr_same_layout(dst, src) && src->max <= dst->highest) {
-		for (int32_t i = 0; i < dst->counts_len; i++)
+		int32_t lo, hi;
+		span(src, &lo, &hi);
+		for (int32_t i = lo; i <= hi; i++)
 			dst->counts[i] += src->counts[i];
 		dst->total += src->total;
 		dst->sum += src->sum;
@@ -197,8 +218,7 @@ int64_t fh_hdr_merge(struct fh_hdr *dst, const struct fh_hdr *src)
 	}
 	dropped = dst->clamped - before;
 	dst->sum = sum_before + src->sum;
-	if (src->min < dst->min)
-		dst->min = src->min > dst->highest ? dst->highest : src->min;
+	/* min stays the recorded (bucket-low) value: it bounds the counts. */
 	if (src->max > dst->max)
 		dst->max = src->max > dst->highest ? dst->highest : src->max;
 	return dropped;
@@ -214,7 +234,9 @@ void fh_hdr_values_at_percentiles(const struct fh_hdr *h, const double *ps,
 			out[k] = 0;
 		return;
 	}
-	for (int32_t i = 0; i < h->counts_len && k < n; i++) {
+	int32_t lo, hi;
+	span(h, &lo, &hi);
+	for (int32_t i = lo; i <= hi && k < n; i++) {
 		cum += h->counts[i];
 		if (h->counts[i] == 0)
 			continue;

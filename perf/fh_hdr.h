@@ -90,7 +90,9 @@ int fh_hdr_init(struct fh_hdr *h, size_t memsize, const struct fh_hdr_cfg *cfg);
 struct fh_hdr *fh_hdr_create(const struct fh_hdr_cfg *cfg);
 void fh_hdr_destroy(struct fh_hdr *h);
 
-/* Clears counts, total, min, max, sum (keeps the layout). O(counts_len). */
+/* Clears counts, total, min, max, sum (keeps the layout). Touches only the
+ * buckets between min and max. Code that writes counts[] directly must keep
+ * min and max around them. */
 void fh_hdr_reset(struct fh_hdr *h);
 
 /* Adds every value of src to dst (any layouts). Values src holds above

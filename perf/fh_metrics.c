@@ -659,7 +659,12 @@ static void le_counts(struct fh_metrics *m, const struct fh_hdr *h)
 	/* One pass: a bucket counts under a bound when its highest value fits. */
 	unsigned k = 0;
 	int64_t cum = 0;
-	for (int32_t i = 0; i < h->counts_len; i++) {
+	int32_t first = 0, last = -1;
+	if (h->total) { /* counts lie between the buckets of min and max */
+		first = fh_hdr_pvt_index(h, h->min);
+		last = fh_hdr_pvt_index(h, h->max);
+	}
+	for (int32_t i = first; i <= last && i < h->counts_len; i++) {
 		if (h->counts[i] == 0)
 			continue;
 		int64_t hi = fh_hdr_highest_equivalent(h, fh_hdr_value_at_index(h, i));

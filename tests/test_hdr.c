@@ -200,10 +200,21 @@ static void test_merge(void)
 	FH_CHECK_EQ_I(a->min, all->min);
 	FH_CHECK_EQ_I(a->max, all->max);
 	FH_CHECK(memcmp(a->counts, all->counts, (size_t)a->counts_len * 8) == 0);
+	/* Reset clears only the span between min and max: that must be all. */
+	fh_hdr_reset(a);
+	int32_t nonzero = 0;
+	for (int32_t i = 0; i < a->counts_len; i++)
+		nonzero += a->counts[i] != 0;
+	FH_CHECK_EQ_I(nonzero, 0);
+	FH_CHECK_EQ_I(a->total, 0);
 	/* Into a coarser layout: every value lands in the bucket of its value. */
 	fh_hdr_record(b, 5000000000ll); /* above narrow's 1 s */
 	int64_t dropped = fh_hdr_merge(narrow, b);
 	FH_CHECK_EQ_I(dropped, 1);
+	int64_t in_span = 0;
+	for (int32_t i = fh_hdr_pvt_index(narrow, narrow->min); i <= fh_hdr_pvt_index(narrow, narrow->max); i++)
+		in_span += narrow->counts[i];
+	FH_CHECK_EQ_I(in_span, narrow->total); /* min/max bound the counts after a cross-layout merge */
 	FH_CHECK_EQ_I(narrow->total, b->total);
 	FH_CHECK(fabs((double)fh_hdr_value_at_percentile(narrow, 50) -
 		      (double)fh_hdr_value_at_percentile(b, 50)) <=
