@@ -334,8 +334,11 @@ void fh_pub_request_snapshot(struct fh_pub *p, uint16_t source_id, uint32_t inst
 FH_COLD static void timers(struct fh_pub *p, uint64_t tsc)
 {
 	p->last_tick = tsc;
+	/* the OS clock (vDSO, once per ms), not TSC-derived time: readers
+	 * compare it with their own CLOCK_REALTIME, and a calibration error
+	 * would otherwise grow into a false "writer gone" over hours */
 	if (p->shm)
-		fh_shm_tick(p->shm, fh_tsc_wall_ns(tsc), on_request, p);
+		fh_shm_tick(p->shm, fh_clock_ns(CLOCK_REALTIME), on_request, p);
 	if (tsc - p->last_hb >= p->hb_every) {
 		p->last_hb = tsc;
 		heartbeat(p, tsc);
