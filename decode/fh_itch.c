@@ -7,20 +7,21 @@
 #include "fh_dlq.h"
 #include "fh_itch.h"
 
-const uint8_t fh_itch_len_table[256] = {
-	['S'] = 12, ['R'] = 39, ['H'] = 25, ['Y'] = 20, ['L'] = 26, ['V'] = 35,
-	['W'] = 12, ['K'] = 28, ['J'] = 35, ['h'] = 21, ['A'] = 36, ['F'] = 40,
-	['E'] = 31, ['C'] = 36, ['X'] = 23, ['D'] = 19, ['U'] = 35, ['P'] = 44,
-	['Q'] = 40, ['B'] = 19, ['I'] = 50, ['N'] = 20, ['O'] = 48,
+
+#define T(len, hot) ((uint16_t)((len) | (hot) << 8))
+const uint16_t fh_itch_type_table[256] = {
+	['S'] = T(12, 0), ['R'] = T(39, 0), ['H'] = T(25, 0), ['Y'] = T(20, 0), ['L'] = T(26, 0),
+	['V'] = T(35, 0), ['W'] = T(12, 0), ['K'] = T(28, 0), ['J'] = T(35, 0), ['h'] = T(21, 0),
+	['A'] = T(36, 1), ['F'] = T(40, 2), ['E'] = T(31, 6), ['C'] = T(36, 7), ['X'] = T(23, 4),
+	['D'] = T(19, 3), ['U'] = T(35, 5), ['P'] = T(44, 8), ['Q'] = T(40, 0), ['B'] = T(19, 0),
+	['I'] = T(50, 0), ['N'] = T(20, 0), ['O'] = T(48, 0),
 };
+#undef T
 
 #define M32 0xffffffffull
 #define PX FH_PRICE_ITCH_MULT
 #define EVW0(t) ((uint64_t)(t) | (uint64_t)FH_EVENT_SCHEMA_VERSION << 8)
 
-const uint8_t fh_itch_hot_idx[256] = {
-	['A'] = 1, ['F'] = 2, ['D'] = 3, ['X'] = 4, ['U'] = 5, ['E'] = 6, ['C'] = 7, ['P'] = 8,
-};
 
 /* Word packing per hot type; see struct fh_itch_hot and the event layouts. */
 const struct fh_itch_hot fh_itch_hot[16] = {
@@ -74,9 +75,20 @@ const char *fh_itch_reject_name(unsigned reason)
 	return reason < FH_ITCH_REJ__COUNT ? reject_names[reason] : "unknown";
 }
 
+uint64_t fh_itch_decoder_messages(const struct fh_itch_decoder *d)
+{
+	return d->messages;
+}
+
+uint64_t fh_itch_decoder_events(const struct fh_itch_decoder *d)
+{
+	return fh_itch_decoder_messages(d) + d->count['R'] + d->count['J'] + d->count['I'] +
+	       d->count['O'];
+}
+
 unsigned fh_itch_msg_len(uint8_t t)
 {
-	return fh_itch_len_table[t];
+	return fh_itch_type_table[t] & 0xffu;
 }
 
 void fh_itch_decoder_init(struct fh_itch_decoder *d, uint16_t source_id,
@@ -264,7 +276,7 @@ int fh_itch_format(const uint8_t *msg, size_t len, uint64_t seq, char *buf, size
 	} while (0)
 
 	const struct layout *l = len ? layout_of(msg[0]) : NULL;
-	if (!l || fh_itch_len_table[msg[0]] != len) {
+	if (!l || fh_itch_msg_len(msg[0]) != len) {
 		APPEND("seq=%" PRIu64 " type=%c name=%s len=%zu bytes=", seq,
 		       len && msg[0] > 0x20 && msg[0] < 0x7f ? (char)msg[0] : '.',
 		       l ? "bad_length" : "unknown_type", len);

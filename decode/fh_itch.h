@@ -80,11 +80,16 @@ struct fh_itch_decoder {
 	struct fh_dlq *dlq;   /* rejected messages go here when non-NULL */
 	char session[10];     /* written into dead-letter records (set by the feed) */
 	uint8_t pad1[6];
-	uint64_t events;      /* events produced */
 	uint64_t messages;    /* messages accepted */
 	uint64_t rejects[FH_ITCH_REJ__COUNT];
 	uint64_t count[256];  /* accepted messages by type byte */
 };
+
+/* Messages accepted (d->messages). */
+uint64_t fh_itch_decoder_messages(const struct fh_itch_decoder *d);
+
+/* Events produced: one per accepted message, two for R, J, I and O. */
+uint64_t fh_itch_decoder_events(const struct fh_itch_decoder *d);
 
 /* Zeroes counters and sets the fields; own_market 'Q'. dlq may be NULL. */
 void fh_itch_decoder_init(struct fh_itch_decoder *d, uint16_t source_id,
@@ -123,15 +128,15 @@ static inline int fh_itch_decode(struct fh_itch_decoder *d, const uint8_t *msg, 
 	if (fh_unlikely(len == 0))
 		return fh_itch_reject(d, FH_ITCH_REJ_SHORT_PACKET, msg, len, seq, recv_ts_ns);
 	uint8_t t = msg[0];
-	if (fh_unlikely(fh_itch_len_table[t] != len))
-		return fh_itch_reject(d, fh_itch_len_table[t] ? FH_ITCH_REJ_BAD_LENGTH
-							      : FH_ITCH_REJ_UNKNOWN_TYPE,
+	uint16_t ti = fh_itch_type_table[t]; /* length | hot index << 8: one load */
+	if (fh_unlikely((ti & 0xff) != len))
+		return fh_itch_reject(d, (ti & 0xff) ? FH_ITCH_REJ_BAD_LENGTH : FH_ITCH_REJ_UNKNOWN_TYPE,
 				      msg, len, seq, recv_ts_ns);
 	d->count[t]++;
 	d->messages++;
-	int n = fh_itch_pvt_decode(d, t, msg, seq, recv_ts_ns, out);
-	d->events += (uint64_t)n;
-	return n;
+	if (fh_likely(ti >> 8))
+		return fh_itch_decode_hot(d, &fh_itch_hot[ti >> 8], msg, seq, recv_ts_ns, out);
+	return fh_itch_decode_switch(d, t, msg, seq, recv_ts_ns, out);
 }
 
 #endif /* FH_ITCH_H */

@@ -3,8 +3,6 @@
 #ifndef FH_ITCH_PVT_H
 #define FH_ITCH_PVT_H
 
-/* Fixed length per type byte; 0 marks an unknown type. Defined in fh_itch.c. */
-extern const uint8_t fh_itch_len_table[256];
 
 /* 4-decimal ITCH price -> FH_PRICE_SCALE. */
 static inline int64_t fh_itch_px(const uint8_t *p)
@@ -33,7 +31,7 @@ typedef uint64_t fh_itch_u64a __attribute__((may_alias));
  * it), the mask that keeps the field, a multiplier (prices) and constant
  * bits. Adjacent wire fields that are adjacent in the event come out of one
  * window (A's side and shares). F's MPID and C's printable flag are mixed
- * in under per-type masks. Defined in fh_itch.c; index 0 = not hot.
+ * in under per-type masks. Defined in fh_itch.c; the type table's hot index 0 = not hot.
  */
 struct fh_itch_hot {
 	uint64_t w0;      /* event type | schema version << 8 */
@@ -48,7 +46,8 @@ struct fh_itch_hot {
 	uint32_t pad2;
 	uint64_t y_mask;  /* C: 1 << 32 */
 };
-extern const uint8_t fh_itch_hot_idx[256];
+/* Per type byte: fixed length | hot index << 8 (0 = unknown type). */
+extern const uint16_t fh_itch_type_table[256];
 extern const struct fh_itch_hot fh_itch_hot[16];
 
 _Static_assert(offsetof(struct fh_ev_order_add, qty) == 16 && offsetof(struct fh_ev_order_add, side) == 20 &&
@@ -321,17 +320,6 @@ static inline int fh_itch_decode_switch(const struct fh_itch_decoder *d, uint8_t
 		/* Unreachable: the length table has no entry for other types. */
 		return 0;
 	}
-}
-
-/* Type-specific body; the length was checked by the caller. Returns the event count. */
-static inline int fh_itch_pvt_decode(const struct fh_itch_decoder *d, uint8_t t,
-				     const uint8_t *m, uint64_t seq, uint64_t recv_ts_ns,
-				     struct fh_event *out)
-{
-	unsigned hi = fh_itch_hot_idx[t];
-	if (fh_likely(hi != 0))
-		return fh_itch_decode_hot(d, &fh_itch_hot[hi], m, seq, recv_ts_ns, out);
-	return fh_itch_decode_switch(d, t, m, seq, recv_ts_ns, out);
 }
 
 #endif /* FH_ITCH_PVT_H */

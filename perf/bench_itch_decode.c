@@ -134,8 +134,8 @@ int main(int argc, char **argv)
 			if (k == BATCH && nb < max_batches)
 				per[nb++] = (double)fh_tsc_to_ns(t1 - t0) / (double)k;
 		}
-		pass_ns[p < 64 ? p : 63] = (double)fh_tsc_to_ns(fh_rdtsc() - pass_t0) / (double)dec.messages;
-		events += dec.events;
+		pass_ns[p < 64 ? p : 63] = (double)fh_tsc_to_ns(fh_rdtsc() - pass_t0) / (double)fh_itch_decoder_messages(&dec);
+		events += fh_itch_decoder_events(&dec);
 		for (unsigned i = 1; i < FH_ITCH_REJ__COUNT; i++)
 			rejects += dec.rejects[i];
 	}
