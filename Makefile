@@ -39,7 +39,8 @@ PKGS += jemalloc
 endif
 
 # pkg-config is queried only when it exists (a fresh machine runs `make deps` first).
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# DPDK's flags pin -march=corei7; ours (MARCH, default native) must win.
+PKG_CFLAGS = $(filter-out -march=%,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # DPDK's warning set (config/meson.build), plus our own.
@@ -140,7 +141,7 @@ $(BUILD)/bench_%: $(BUILD)/obj/perf/bench_%.o $(BUILD)/libfhtools.a $(BUILD)/lib
 # (fuzzer-no-link) into libfh-fuzz.a and every target links against it.
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -DFH_FUZZ=1 $(INCS) $(FUZZ_SAN) \
-	$(shell pkg-config --cflags libdpdk yaml-0.1 zlib 2>/dev/null)
+	$(filter-out -march=%,$(shell pkg-config --cflags libdpdk yaml-0.1 zlib 2>/dev/null))
 FUZZ_OBJS := $(FUZZ_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o) $(TOOL_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
 $(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
