@@ -195,7 +195,11 @@ static bool writer_gone(struct fh_sub *s)
 	uint64_t hb = s->hdr->heartbeat_ns, now = realtime_ns();
 	if (now > hb && now - hb > s->timeout_ns)
 		return true;
-	if (s->pid && kill((pid_t)s->pid, 0) < 0 && errno == ESRCH)
+	/* A dead pid ends the wait early, but only with a heartbeat that has
+	 * stopped too (> 50 ms; it moves every ~1 ms): in another pid
+	 * namespace the pid means nothing, and a fresh heartbeat wins. */
+	if (s->pid && now > hb && now - hb > 50000000ull && kill((pid_t)s->pid, 0) < 0 &&
+	    errno == ESRCH)
 		return true;
 	return false;
 }
