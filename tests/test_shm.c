@@ -355,6 +355,37 @@ static void test_writer_gone(void)
 	fh_shm_destroy(w, true);
 }
 
+/* A writer that dies without closing: its pid is gone and its heartbeat stops. */
+static void test_writer_crashed(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct fh_shm *w = mkring(64);
+		if (w)
+			write_n(w, 0, 1);
+		_exit(w ? 0 : 1);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	FH_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	usleep(80000); /* heartbeat older than 50 ms */
+	struct fh_sub_opts o = { .start = FH_SUB_START_OLDEST, .check_every = 1, .writer_timeout_ms = 60000 };
+	struct fh_sub *s = fh_sub_open(name, &o);
+	struct fh_sub_msg m;
+	FH_CHECK(s != NULL);
+	if (s) {
+		FH_CHECK_EQ_I(fh_sub_poll(s, &m), FH_SUB_EVENT);
+		FH_CHECK_EQ_U(fh_sub_header(s)->state, FH_SHM_STATE_RUNNING);
+		FH_CHECK_EQ_I(fh_sub_poll(s, &m), FH_SUB_WRITER_GONE);
+		fh_sub_close(s);
+	}
+	char path[128];
+	snprintf(path, sizeof(path), "/dev/shm/%s", name);
+	unlink(path);
+	strcat(path, ".req");
+	unlink(path);
+}
+
 static void test_reader_cannot_write(void)
 {
 	struct fh_shm *w = mkring(64);
@@ -512,6 +543,7 @@ static const struct fh_test_case cases[] = {
 	FH_CASE(test_no_torn_reads_under_laps),
 	FH_CASE(test_filters),
 	FH_CASE(test_writer_gone),
+	FH_CASE(test_writer_crashed),
 	FH_CASE(test_reader_cannot_write),
 	FH_CASE(test_snapshot_requests),
 	FH_CASE(test_decode),
