@@ -514,7 +514,10 @@ int fh_book_pvt_cross(struct fh_book *b, uint32_t instr, const struct fh_event *
 		b->st.crossed++;
 	else if (st == FH_BOOK_F_LOCKED)
 		b->st.locked++;
-	if (st && b->policy == FH_BOOK_CROSSED_ABORT)
+	/* A stale book (open gap, or capacity) may cross because of what it
+	 * missed: it is already flagged untrusted, so only a trusted book aborts. */
+	if (st && b->policy == FH_BOOK_CROSSED_ABORT && !b->src_stale &&
+	    !(ins->flags & FH_BOOK_F_STALE))
 		b->abort_pending = 1;
 	fh_book_snapshot(b, instr, in, out);
 	return 1;

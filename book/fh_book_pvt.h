@@ -9,7 +9,8 @@
  *    order reference, capacity a power of two >= 2 * max_orders (load
  *    <= 0.5 because adds beyond max_orders are refused), deletion by
  *    backward shift (no tombstones, so probe lengths stay short all day).
- *    A 24-byte slot holds the whole order: nothing else to dereference.
+ *    A 32-byte slot (two a line, never split) holds the whole order:
+ *    nothing else to dereference.
  *  - Price levels: per instrument and side, one sorted array of 24-byte
  *    levels in a preallocated arena (binary buddy allocator, blocks of
  *    8 << k levels). Keys are the price for bids and -price for asks, so
@@ -32,9 +33,9 @@ struct fh_book_order {
 	uint32_t qty;  /* > 0 while live */
 	uint16_t instr;
 	uint8_t side;  /* 0: empty slot, 1: bid, 2: ask */
-	uint8_t pad;
+	uint8_t pad[9];
 };
-_Static_assert(sizeof(struct fh_book_order) == 24, "order slot is 24 bytes");
+_Static_assert(sizeof(struct fh_book_order) == 32, "order slot is 32 bytes");
 
 struct fh_book_lvl {
 	int64_t key;
@@ -104,6 +105,21 @@ struct fh_book {
 	void *map;           /* set by fh_book_create() */
 	size_t maplen;
 } FH_CACHE_ALIGNED;
+
+/*
+ * Prefetch for writing. Inline asm, not __builtin_prefetch: GCC 12 deletes
+ * the builtin's prefetches in fh_book_pvt_prefetch() as dead code (seen at
+ * -O1..-O3; -fno-tree-dce keeps them), which silently cost the book its
+ * memory-level parallelism.
+ */
+static inline void fh_book_pvt_pf(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+#else
+	__builtin_prefetch(p, 1, 3);
+#endif
+}
 
 static inline uint64_t fh_book_pvt_home(const struct fh_book *b, uint64_t ref)
 {
@@ -577,11 +593,11 @@ static inline void fh_book_pvt_prefetch(const struct fh_book *b, const struct fh
 	if ((unsigned)in->type - FH_EV_ORDER_ADD <= FH_EV_ORDER_REPLACE - FH_EV_ORDER_ADD) {
 		uint64_t ref;
 		memcpy(&ref, in->u.raw, sizeof(ref));
-		fh_prefetch_w(&b->ot[fh_book_pvt_home(b, ref)]);
+		fh_book_pvt_pf(&b->ot[fh_book_pvt_home(b, ref)]);
 		if (in->type == FH_EV_ORDER_REPLACE)
-			fh_prefetch_w(&b->ot[fh_book_pvt_home(b, in->u.replace.new_ref)]);
+			fh_book_pvt_pf(&b->ot[fh_book_pvt_home(b, in->u.replace.new_ref)]);
 		if (in->instrument < b->ninstr)
-			fh_prefetch_w(&b->ins[in->instrument]);
+			fh_book_pvt_pf(&b->ins[in->instrument]);
 	}
 }
 
@@ -612,8 +628,8 @@ static inline void fh_book_pvt_prefetch_levels(const struct fh_book *b, const st
 	uint32_t c = ins->count[s];
 	if (c) {
 		const char *top = (const char *)&b->lv[ins->base[s] + c - 1];
-		fh_prefetch_w(top);
-		fh_prefetch_w(top - 40); /* levels 2 and 3 may sit on the line before */
+		fh_book_pvt_pf(top);
+		fh_book_pvt_pf(top - 40); /* levels 2 and 3 may sit on the line before */
 	}
 }
 

@@ -30,8 +30,11 @@
  * p50 / p99 / p99.9 / max. These include the ~10-20 ns cost of the TSC
  * reads themselves, and no cross-message prefetch.
  *
+ * Pass 0 (--baseline): the same pipeline without the book (decode, ring,
+ * prefetch skipped), for the book's marginal cost on the same machine state.
+ *
  * Usage: bench_book [--messages N] [--symbols K] [--seed S] [--peak-live N]
- *                   [--no-latency]
+ *                   [--no-latency] [--baseline]
  * FH_BENCH_MESSAGES sets the default size (else 100 M).
  */
 
@@ -46,6 +49,7 @@ static struct fh_event evs[FH_ITCH_MAX_EVENTS] FH_CACHE_ALIGNED;
 static struct fh_event out[FH_BOOK_MAX_OUT] FH_CACHE_ALIGNED;
 
 static uint64_t sink; /* keeps the compiler from discarding the output */
+static bool decode_only; /* baseline pass: the same loop without the book */
 
 /* A count with an optional k / M / G suffix. */
 static uint64_t count_arg(const char *v)
@@ -119,6 +123,10 @@ static __attribute__((noinline)) uint64_t run_chunk(struct fh_book *b, struct fh
 		}
 		if (tail == head)
 			break;
+		if (fh_unlikely(decode_only)) {
+			sink += ring[tail++ & (RING - 1)].type;
+			continue;
+		}
 		if (head - tail > AHEAD2)
 			fh_book_prefetch_levels(b, &ring[(tail + AHEAD2) & (RING - 1)]);
 		int n = fh_book_apply(b, &ring[tail++ & (RING - 1)], out);
@@ -150,7 +158,7 @@ int main(int argc, char **argv)
 {
 	struct fh_sim_cfg sc = fh_sim_cfg_default();
 	const char *env = getenv("FH_BENCH_MESSAGES");
-	bool latency = true;
+	bool latency = true, baseline = false;
 	sc.messages = env ? count_arg(env) : 100000000ull;
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -168,9 +176,11 @@ int main(int argc, char **argv)
 			i++;
 		} else if (!strcmp(argv[i], "--no-latency")) {
 			latency = false;
+		} else if (!strcmp(argv[i], "--baseline")) {
+			baseline = true;
 		} else {
 			fprintf(stderr, "usage: bench_book [--messages N] [--symbols K] [--seed S] "
-					"[--peak-live N] [--no-latency]\n");
+					"[--peak-live N] [--no-latency] [--baseline]\n");
 			return 2;
 		}
 	}
@@ -201,16 +211,45 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	struct fh_sim *sim;
+	struct fh_itch_decoder d;
+	uint64_t seq = 0, msgs = 0, ticks = 0, win_msgs = 0, win_start, cpu_ns = 0;
+	size_t nwin = 0, len;
+	if (baseline) {
+		decode_only = true;
+		sim = fh_sim_create(&sc);
+		if (!sim) {
+			fprintf(stderr, "bench_book: simulator: %s\n", strerror(errno));
+			return 1;
+		}
+		fh_itch_decoder_init(&d, 1, 0, NULL);
+		while ((len = fh_sim_fill(sim, chunk, CHUNK_BYTES)) > 0) {
+			uint64_t c0 = fh_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+			win_start = fh_rdtsc();
+			msgs += run_chunk(b, &d, chunk, len, &seq, win, &nwin, maxwin, &win_start,
+					  &win_msgs);
+			cpu_ns += fh_clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+		}
+		fh_sim_destroy(sim);
+		qsort(win, nwin, sizeof(*win), cmp_double);
+		printf("bench_book: baseline without the book: %.2f ns/msg median, %.2f ns/msg CPU\n",
+		       nwin ? win[nwin / 2] : 0, msgs ? (double)cpu_ns / (double)msgs : 0);
+		printf("RESULT itch_decode_only_ns_per_msg %.2f ns\n", nwin ? win[nwin / 2] : 0);
+		printf("RESULT itch_decode_only_cpu_ns_per_msg %.2f ns\n",
+		       msgs ? (double)cpu_ns / (double)msgs : 0);
+		decode_only = false;
+		seq = msgs = cpu_ns = 0;
+		nwin = 0;
+		win_msgs = 0;
+	}
+
 	/* pass 1: throughput */
-	struct fh_sim *sim = fh_sim_create(&sc);
+	sim = fh_sim_create(&sc);
 	if (!sim) {
 		fprintf(stderr, "bench_book: simulator: %s\n", strerror(errno));
 		return 1;
 	}
-	struct fh_itch_decoder d;
 	fh_itch_decoder_init(&d, 1, 0, NULL);
-	uint64_t seq = 0, msgs = 0, ticks = 0, win_msgs = 0, win_start, cpu_ns = 0;
-	size_t nwin = 0, len;
 	while ((len = fh_sim_fill(sim, chunk, CHUNK_BYTES)) > 0) {
 		win_start = fh_rdtsc();
 		win_msgs = 0;
