@@ -57,25 +57,6 @@ static inline uint32_t fh_fix_pvt_sum(const uint8_t *p, size_t n)
 	return (uint32_t)s;
 }
 
-/*
- * First SOH at or after p. The caller guarantees an SOH exists before the
- * end of the buffer and that 8-byte reads from any p before it stay in the
- * buffer (the decoder checks the 7-byte trailer "10=nnn<SOH>" first).
- */
-static inline const uint8_t *fh_fix_pvt_soh(const uint8_t *p)
-{
-	for (;;) {
-		uint64_t w, x, t;
-		memcpy(&w, p, 8);
-		x = w ^ 0x0101010101010101ull;
-		/* Exact for the lowest zero byte of x (the classic haszero). */
-		t = (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
-		if (t)
-			return p + (__builtin_ctzll(t) >> 3);
-		p += 8;
-	}
-}
-
 /* 64 x 0xff then 64 x 0: from + 64 - n, the first n bytes are kept. */
 static const uint8_t fh_fix_pvt_keep[128] __attribute__((aligned(64), unused)) = {
 	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
