@@ -98,7 +98,8 @@ deps-check:
 	@sh tools/deps.sh
 .PHONY: deps-check
 
-$(BUILD)/obj/%.o: %.c
+# Order-only on deps-check: with -j, nothing compiles before the packages are in.
+$(BUILD)/obj/%.o: %.c | deps-check
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
@@ -128,7 +129,7 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/test_%.o $(BUILD)/libfhref.a $(BUILD)/
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
-$(BUILD)/tests/%: tests/%.cpp
+$(BUILD)/tests/%: tests/%.cpp | deps-check
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CXX     $<")
 	$(Q)$(CXX) -std=gnu++14 -g -O1 $(if $(SANITIZE),-fsanitize=$(SANITIZE)) $< -o $@ -lquickfix -lpthread
@@ -143,7 +144,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -DFH_FUZZ=1 $(INCS) $(FUZZ_SAN) \
 	$(filter-out -march=%,$(shell pkg-config --cflags libdpdk yaml-0.1 zlib 2>/dev/null))
 FUZZ_OBJS := $(FUZZ_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o) $(TOOL_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
-$(BUILD)/fuzzobj/%.o: %.c
+$(BUILD)/fuzzobj/%.o: %.c | deps-check
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZCC  $<")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
