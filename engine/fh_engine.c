@@ -72,10 +72,10 @@ void fh_engine_cfg_default(struct fh_engine_cfg *c)
 	c->n_windows = 4;
 	c->vwap_window = 1;
 
-	add_rule(c, FH_ENGINE_RULE_PRICE_SPIKE, FH_SEV_WARNING, 6.0);
+	add_rule(c, FH_ENGINE_RULE_PRICE_SPIKE, FH_SEV_WARNING, 4.0);
 	r = &c->rules[c->n_rules - 1];
 	r->lookback = 50;
-	r->min_samples = 30;
+	r->min_samples = 10;
 	r->min_bps = 150;
 	r->cooldown_ms = 1000;
 
@@ -91,7 +91,7 @@ void fh_engine_cfg_default(struct fh_engine_cfg *c)
 	r = &c->rules[c->n_rules - 1];
 	r->k2 = 3.0;
 	r->lookback = 50;
-	r->min_samples = 30;
+	r->min_samples = 10;
 	r->window_ms = 1000;
 	r->min_bps = 100;
 	r->min_qty = 2000;

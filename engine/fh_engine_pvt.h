@@ -45,13 +45,14 @@ struct fh_eng_spread {
 	uint64_t quiet_until;
 	uint64_t since;
 	double ratio; /* spread / average when it became wide */
-	int64_t nbid, nask; /* last quote with a normal spread */
+	int64_t nbid, nask; /* last quote displayed (for some time) with a normal spread */
+	int64_t lbid, lask; /* the previous quote */
 	uint64_t onesided_since;
 	uint32_t n;
 	uint8_t wide;
 	uint8_t watched;  /* on the source's watch list */
 	uint8_t onesided; /* a side is empty */
-	uint8_t pad;
+	uint8_t lnormal;  /* the previous quote's spread was normal */
 };
 
 /* A pending spread alert: instrument and rule, checked as the clock advances. */
@@ -531,8 +532,9 @@ static inline void fh_engine__bbo(struct fh_engine *e, struct fh_eng_src *s,
 			 * is the new reference, not a widening. */
 			st->onesided = 0;
 			if (now - st->onesided_since >= rt->hold_ns) {
-				st->nbid = bid;
-				st->nask = ask;
+				st->nbid = st->lbid = bid;
+				st->nask = st->lask = ask;
+				st->lnormal = 1;
 				st->wide = FH_ENG_WIDE_NO;
 			}
 		}
@@ -540,11 +542,21 @@ static inline void fh_engine__bbo(struct fh_engine *e, struct fh_eng_src *s,
 			st->avg = spread;
 			st->nbid = bid;
 			st->nask = ask;
+			st->lnormal = 1;
 		} else {
-			/* the previous spread weighs for the time it was displayed */
-			double dt = (double)(now - st->last_ts);
+			/* the previous spread weighs for the time it was displayed; a
+			 * quote displayed for no time (a sweep at one timestamp) is
+			 * never the reference of a widening */
+			uint64_t dtn = now - st->last_ts;
+			double dt = (double)dtn;
 			st->avg += dt / (dt + rt->tau) * (st->last - st->avg);
-			if (st->n >= rt->min_samples && spread > rt->k * st->avg &&
+			if (dtn && st->lnormal) {
+				st->nbid = st->lbid;
+				st->nask = st->lask;
+			}
+			bool wide = spread > rt->k * st->avg;
+			st->lnormal = !wide;
+			if (st->n >= rt->min_samples && wide &&
 			    spread - st->avg >= fh_engine__floor(rt, mid)) {
 				bool away = !rt->two_sided || (bid < st->nbid && ask > st->nask);
 				if (!away) {
@@ -557,10 +569,10 @@ static inline void fh_engine__bbo(struct fh_engine *e, struct fh_eng_src *s,
 				}
 			} else {
 				st->wide = FH_ENG_WIDE_NO;
-				st->nbid = bid;
-				st->nask = ask;
 			}
 		}
+		st->lbid = bid;
+		st->lask = ask;
 		st->last = spread;
 		st->last_ts = now;
 		if (st->n != UINT32_MAX)
