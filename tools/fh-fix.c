@@ -125,12 +125,14 @@ static void run_lines(struct run *r, uint8_t *buf, size_t len)
 
 /* ---- session mode: a FIX initiator feeding L2 books, books printed at the end ---- */
 
-static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t stop_flag, dump_flag;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_flag = 1;
+	if (sig == SIGUSR1)
+		dump_flag = 1;
+	else
+		stop_flag = 1;
 }
 
 struct sess_run {
@@ -272,9 +274,14 @@ static int session_main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	signal(SIGUSR1, on_signal); /* print the books now, keep running */
 	uint64_t t0 = fh_clock_ns(CLOCK_MONOTONIC), stop_at = 0;
 	for (;;) {
 		uint64_t now = fh_clock_ns(CLOCK_MONOTONIC);
+		if (dump_flag) {
+			dump_flag = 0;
+			print_state(s, run.book, &cfg, &run);
+		}
 		if (!stop_at && (stop_flag || (duration > 0 && now - t0 >= (uint64_t)(duration * 1e9)))) {
 			/* books as they stand while the session is up, then a clean Logout */
 			print_state(s, run.book, &cfg, &run);
@@ -306,6 +313,7 @@ static int usage(void)
 		"       fh-fix session --connect HOST:PORT --sender ID --target ID --symbols A,B\n"
 		"                      [--seq-file PATH] [--heartbeat S] [--depth N] [--duration S]\n"
 		"                      [--begin FIX.4.4] [--reset] [--qty-decimals N] [--events]\n"
+		"                      (SIGUSR1 prints the books, SIGTERM prints them and logs out)\n"
 		"FILE: a raw SOH stream, or one message per line with '|' for SOH.\n"
 		"counts prints 'TYPE COUNT' per accepted MsgType, then 'REJECT <reason> COUNT'.\n");
 	return 2;
