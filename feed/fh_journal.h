@@ -118,6 +118,20 @@ static inline int fh_journal_push(struct fh_journal_ring *r, const void *frame, 
 }
 
 /*
+ * Producer side, for sources without frames (the kernel-socket backend):
+ * journals the UDP payload inside a synthetic Ethernet (IPv4 multicast MAC
+ * of dst) + IPv4 (DF, TTL 64, valid header checksum) + UDP (checksum 0)
+ * frame from src to dst (host order), so tshark, tcpreplay and fh's pcap
+ * path read it like a captured frame. Same returns as fh_journal_push().
+ */
+static inline int fh_journal_push_udp(struct fh_journal_ring *r, uint32_t src_ip, uint32_t dst_ip,
+				      uint16_t src_port, uint16_t dst_port, const void *payload,
+				      uint32_t len, uint64_t ts_ns)
+{
+	return fh_journal_pvt_push_udp(r, src_ip, dst_ip, src_port, dst_port, payload, len, ts_ns);
+}
+
+/*
  * Journal core: reaps finished writes, drains up to `budget` records
  * (0: 1024) from the rings into the pcap stream, submits full buffers and
  * rotates files. Returns the records drained (0 when idle). Makes system

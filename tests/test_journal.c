@@ -13,6 +13,7 @@
 
 #include "fh_journal.h"
 #include "fh_pcap.h"
+#include "fh_pkt.h"
 #include "fh_sim.h"
 #include "fh_test.h"
 
@@ -526,6 +527,53 @@ static void test_producers(void)
 	rm_dir(dir);
 }
 
+/* Kernel-socket payloads journaled in synthetic frames parse back to the same datagram. */
+static void test_push_udp(void)
+{
+	const char *dir = mkdir_under("/tmp", "udp");
+	char err[256], path[512];
+	uint8_t pl[300];
+	struct fh_pcap p;
+	struct fh_pcap_rec r;
+	static const struct fh_pkt_filter any = { 0 };
+	struct fh_pkt_udp u;
+
+	FH_CHECK(dir != NULL);
+	if (!dir)
+		return;
+	struct fh_journal_cfg c = small_cfg(dir);
+	struct fh_journal *j = fh_journal_create(&c, err, sizeof(err));
+	FH_CHECK(j != NULL);
+	if (!j)
+		return;
+	for (unsigned i = 0; i < sizeof(pl); i++)
+		pl[i] = (uint8_t)(i * 13);
+	FH_CHECK_EQ_I(fh_journal_push_udp(fh_journal_ring(j, 0), 0x0a000001, 0xe9360c6f, 50000, 26477,
+					  pl, sizeof(pl), 123456789012345ull), 0);
+	FH_CHECK_EQ_I(fh_journal_push_udp(fh_journal_ring(j, 0), 0x0a000001, 0x7f000001, 50001, 9,
+					  pl, 20, 123456789012346ull), 0);
+	FH_CHECK_EQ_I(fh_journal_close(j), 0);
+	snprintf(path, sizeof(path), "%s/fh-journal-000000.pcap", dir);
+	FH_CHECK_EQ_I(fh_pcap_open(&p, path, 0), 0);
+	FH_CHECK_EQ_I(fh_pcap_next(&p, &r), 1);
+	FH_CHECK_EQ_U(r.ts_ns, 123456789012345ull);
+	FH_CHECK_EQ_U(r.caplen, 42 + sizeof(pl));
+	FH_CHECK_EQ_I(fh_pkt_parse(FH_PKT_LINK_ETHERNET, r.data, r.caplen, &any, &u), FH_PKT_OK);
+	FH_CHECK_EQ_U(u.dst_ip, 0xe9360c6f);
+	FH_CHECK_EQ_U(u.src_ip, 0x0a000001);
+	FH_CHECK_EQ_U(u.dst_port, 26477);
+	FH_CHECK_EQ_U(u.src_port, 50000);
+	FH_CHECK_EQ_U(u.len, sizeof(pl));
+	FH_CHECK(memcmp(u.payload, pl, sizeof(pl)) == 0);
+	FH_CHECK(r.data[0] == 0x01 && r.data[3] == 0x36 && r.data[5] == 0x6f); /* 01:00:5e:36:0c:6f */
+	FH_CHECK_EQ_I(fh_pcap_next(&p, &r), 1);
+	FH_CHECK_EQ_I(fh_pkt_parse(FH_PKT_LINK_ETHERNET, r.data, r.caplen, &any, &u), FH_PKT_OK);
+	FH_CHECK_EQ_U(u.dst_ip, 0x7f000001);
+	FH_CHECK_EQ_U(u.len, 20);
+	fh_pcap_close(&p);
+	rm_dir(dir);
+}
+
 static void test_bad_cfg(void)
 {
 	char err[256] = "";
@@ -552,6 +600,7 @@ static const struct fh_test_case cases[] = {
 	FH_CASE(test_snaplen),
 	FH_CASE(test_flush),
 	FH_CASE(test_producers),
+	FH_CASE(test_push_udp),
 	FH_CASE(test_bad_cfg),
 	{ 0 },
 };
