@@ -199,9 +199,10 @@ int fh_fix_parse_utc_ts(const char *p, size_t len, uint64_t *ns)
 
 static inline uint32_t fix_hash(const char *s, size_t len)
 {
-	uint64_t k[2] = { 0, 0 };
+	uint64_t k[FH_FIX_SYMBOL_MAX / 8] = { 0 };
 	memcpy(k, s, len);
-	uint64_t h = (k[0] * 0x9e3779b97f4a7c15ull) ^ (k[1] * 0xc2b2ae3d27d4eb4full) ^ len;
+	uint64_t h = (k[0] * 0x9e3779b97f4a7c15ull) ^ (k[1] * 0xc2b2ae3d27d4eb4full) ^
+		     (k[2] * 0x165667b19e3779f9ull) ^ (k[3] * 0x27d4eb2f165667c5ull) ^ len;
 	return (uint32_t)(h ^ (h >> 29) ^ (h >> 47));
 }
 
@@ -498,7 +499,8 @@ static inline void fix_instr_event(const struct fh_fix_decoder *d, struct fh_eve
 {
 	const struct fh_fix_instr *in = &d->instr[id];
 	fix_hdr(ev, FH_EV_INSTRUMENT, d, id, seq, ts, recv);
-	memcpy(ev->u.instr.symbol, in->sym, in->sym_len);
+	memcpy(ev->u.instr.symbol, in->sym,
+	       in->sym_len < sizeof(ev->u.instr.symbol) ? in->sym_len : sizeof(ev->u.instr.symbol));
 	ev->u.instr.qty_decimals = in->qty_decimals;
 }
 

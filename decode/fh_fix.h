@@ -66,6 +66,9 @@
 struct fh_dlq;
 
 #define FH_FIX_SOH 0x01
+/* Longest Symbol (55) / SecurityID (48) kept: OCC option symbols are 21. The
+ * FH_EV_INSTRUMENT event carries the first 16 bytes. */
+#define FH_FIX_SYMBOL_MAX 32
 
 enum fh_fix_reject {
 	FH_FIX_OK = 0,
@@ -84,7 +87,7 @@ enum fh_fix_reject {
 	FH_FIX_REJ_TOO_MANY_ENTRIES,  /* over cfg.max_entries */
 	FH_FIX_REJ_UNKNOWN_SYMBOL,    /* not in the table and auto_add is off */
 	FH_FIX_REJ_SYMTAB_FULL,       /* table at cfg.max_instruments */
-	FH_FIX_REJ_SYMBOL_TOO_LONG,   /* over 16 bytes */
+	FH_FIX_REJ_SYMBOL_TOO_LONG,   /* over FH_FIX_SYMBOL_MAX bytes */
 	FH_FIX_REJ_TRUNCATED,         /* stream ended inside a message */
 	FH_FIX_REJ__COUNT
 };
@@ -146,7 +149,7 @@ struct fh_fix_cfg {
 
 /* One symbol table slot (internal layout, read-only for users). */
 struct fh_fix_instr {
-	char sym[16];
+	char sym[FH_FIX_SYMBOL_MAX];
 	uint8_t sym_len;
 	uint8_t qty_decimals;
 	uint8_t stale;     /* RptSeq gap seen, waiting for a snapshot */
@@ -234,7 +237,7 @@ int fh_fix_reject_bytes(struct fh_fix_decoder *d, int reason, const uint8_t *buf
 			uint64_t recv_ts_ns);
 
 /*
- * Symbol table. Adds sym (1..16 bytes) with its quantity decimals, or
+ * Symbol table. Adds sym (1..FH_FIX_SYMBOL_MAX bytes) with its quantity decimals, or
  * returns the existing id. Returns the id (>= 0), -ENOSPC when full,
  * -EINVAL for a bad symbol or qty_decimals > 8. Cold path.
  */
@@ -242,7 +245,7 @@ long fh_fix_symtab_add(struct fh_fix_decoder *d, const char *sym, size_t len,
 		       unsigned qty_decimals);
 /* Id of sym, or -ENOENT. */
 long fh_fix_symtab_find(const struct fh_fix_decoder *d, const char *sym, size_t len);
-/* Symbol of id (NUL-terminated copy in the table), NULL when out of range. */
+/* Table entry of id (sym is not NUL-terminated: sym_len), NULL when out of range. */
 const struct fh_fix_instr *fh_fix_instrument(const struct fh_fix_decoder *d, uint32_t id);
 
 /* CheckSum of buf[0..len): the byte sum modulo 256. */

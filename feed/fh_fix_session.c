@@ -243,7 +243,7 @@ static void ss_subscribe(struct fh_fix_session *s, const char *sym, bool snapsho
 static void ss_request_snapshot(struct fh_fix_session *s, uint32_t instr)
 {
 	const struct fh_fix_instr *in = fh_fix_instrument(s->dec, instr);
-	char sym[17];
+	char sym[FH_FIX_SYMBOL_MAX + 1];
 
 	if (!in || s->state != FH_FIX_SS_ACTIVE)
 		return;
@@ -483,8 +483,11 @@ static void ss_message(struct fh_fix_session *s, const uint8_t *buf, size_t len)
 		} else {
 			(*next_in)++;
 		}
-		for (unsigned i = 0; i < s->cfg.n_symbols; i++)
-			ss_subscribe(s, s->cfg.symbols[i], false);
+		for (unsigned i = 0; i < s->cfg.n_symbols; i++) {
+			char sym[FH_FIX_SYMBOL_MAX + 1] = { 0 };
+			memcpy(sym, s->cfg.symbols[i], strnlen(s->cfg.symbols[i], FH_FIX_SYMBOL_MAX));
+			ss_subscribe(s, sym, false);
+		}
 		return;
 	}
 
@@ -772,7 +775,7 @@ struct fh_fix_session *fh_fix_session_create(const struct fh_fix_session_cfg *cf
 		goto out_bufs;
 	}
 	for (unsigned i = 0; i < s->cfg.n_symbols; i++)
-		if (fh_fix_symtab_add(s->dec, s->cfg.symbols[i], strnlen(s->cfg.symbols[i], 16),
+		if (fh_fix_symtab_add(s->dec, s->cfg.symbols[i], strnlen(s->cfg.symbols[i], FH_FIX_SYMBOL_MAX),
 				      s->cfg.decoder.qty_decimals) < 0) {
 			e = EINVAL;
 			goto out_seq;

@@ -42,7 +42,7 @@
 #include "fh_event.h"
 #include "fh_fix.h"
 
-#define FH_FIX_SESSION_MAX_SYMBOLS 64
+#define FH_FIX_SESSION_MAX_SYMBOLS 256
 
 enum fh_fix_session_state {
 	FH_FIX_SS_DISCONNECTED = 0, /* waiting for the next connect attempt */
@@ -62,7 +62,7 @@ struct fh_fix_session_cfg {
 	uint32_t heartbeat_s;       /* HeartBtInt (0: 30) */
 	char seq_file[256];         /* "" keeps numbers in memory only */
 	bool reset_on_logon;        /* 141=Y and start both sides at 1 */
-	char symbols[FH_FIX_SESSION_MAX_SYMBOLS][16];
+	char symbols[FH_FIX_SESSION_MAX_SYMBOLS][FH_FIX_SYMBOL_MAX]; /* NUL-terminated unless full */
 	unsigned n_symbols;
 	uint32_t depth;             /* MarketDepth (264), 0: full book */
 	uint32_t reconnect_min_ms;  /* 0: 100 */

@@ -386,7 +386,7 @@ static void test_rejects(void)
 		{ "FIX.4.4", "X", "34=1|268=1|279=9|269=0|55=A|270=1|", FH_FIX_REJ_BAD_VALUE, 279 },
 		{ "FIX.4.4", "X", "34=1|55=A|", FH_FIX_REJ_MISSING_TAG, 268 },
 		{ "FIX.4.4", "X", "34=1|268=99|", FH_FIX_REJ_TOO_MANY_ENTRIES, 268 },
-		{ "FIX.4.4", "X", "34=1|268=1|279=0|269=0|55=ABCDEFGHIJKLMNOPQ|270=1|",
+		{ "FIX.4.4", "X", "34=1|268=1|279=0|269=0|55=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456|270=1|",
 		  FH_FIX_REJ_SYMBOL_TOO_LONG, 55 },
 		{ "FIX.4.4", "X", "34=x1|", FH_FIX_REJ_BAD_VALUE, 34 },
 		{ "FIX.4.4", "0", "34=1|abc=1|", FH_FIX_REJ_GARBLED, 0 },
@@ -471,6 +471,16 @@ static void test_symtab(void)
 	}
 	n = mk(b, sizeof(b), "FIX.4.4", "X", "34=1|268=1|279=0|269=0|55=NEW|270=1|271=1|");
 	FH_CHECK_EQ_I(fh_fix_decode(d, (uint8_t *)b, n, 0, &m, ev, 128), -FH_FIX_REJ_SYMTAB_FULL);
+	fh_fix_destroy(d);
+
+	/* an OCC option symbol (21 bytes, spaces): kept whole; the event has its first 16 */
+	d = mkdec(0, true);
+	n = mk(b, sizeof(b), "FIX.4.4", "X",
+	       "34=1|268=1|279=0|269=0|55=AAPL  240119C00190000|270=1.5|271=2|");
+	FH_CHECK_EQ_I(fh_fix_decode(d, (uint8_t *)b, n, 0, &m, ev, 128), 2);
+	FH_CHECK(!memcmp(ev[0].u.instr.symbol, "AAPL  240119C001", 16));
+	FH_CHECK_EQ_I(fh_fix_symtab_find(d, "AAPL  240119C00190000", 21), 0);
+	FH_CHECK_EQ_I(fh_fix_symtab_find(d, "AAPL  240119C00190001", 21), -ENOENT);
 	fh_fix_destroy(d);
 }
 

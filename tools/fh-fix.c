@@ -241,13 +241,14 @@ static int session_main(int argc, char **argv)
 		} else if (!strcmp(a, "--target")) {
 			snprintf(cfg.target, sizeof(cfg.target), "%s", v);
 		} else if (!strcmp(a, "--symbols")) {
-			char buf[1024];
+			char buf[FH_FIX_SESSION_MAX_SYMBOLS * FH_FIX_SYMBOL_MAX];
 			snprintf(buf, sizeof(buf), "%s", v);
 			for (char *save = NULL, *t = strtok_r(buf, ",", &save); t;
 			     t = strtok_r(NULL, ",", &save)) {
-				if (cfg.n_symbols == FH_FIX_SESSION_MAX_SYMBOLS || strlen(t) > 15)
+				if (cfg.n_symbols == FH_FIX_SESSION_MAX_SYMBOLS ||
+				    strlen(t) >= FH_FIX_SYMBOL_MAX)
 					return usage();
-				snprintf(cfg.symbols[cfg.n_symbols++], 16, "%s", t);
+				snprintf(cfg.symbols[cfg.n_symbols++], FH_FIX_SYMBOL_MAX, "%s", t);
 			}
 		} else if (!strcmp(a, "--seq-file")) {
 			snprintf(cfg.seq_file, sizeof(cfg.seq_file), "%s", v);
