@@ -12,6 +12,8 @@
 #include "fh_itch_file.h"
 #include "fh_pcap.h"
 
+#include <zlib.h>
+
 struct replay {
 	const struct fh_itch_file_cfg *cfg;
 	const struct fh_itch_file_ops *ops;
@@ -22,12 +24,19 @@ struct replay {
 		uint16_t dst_port;
 	} lines[FH_MOLD_MAX_LINES];
 	unsigned nlines;
+	uint64_t day_seq; /* day files: position of the next message, from 1 */
 	struct fh_event evs[FH_ITCH_MAX_EVENTS];
 };
 
 int fh_itch_file_detect(const uint8_t *buf, size_t len)
 {
-	return fh_pcap_is_pcap(buf, len) ? FH_ITCH_FILE_PCAP : FH_ITCH_FILE_DAY;
+	if (fh_pcap_is_pcap(buf, len))
+		return FH_ITCH_FILE_PCAP;
+	if (len >= 4 && !memcmp(buf, "\x0a\x0d\x0d\x0a", 4))
+		return FH_ITCH_FILE_PCAPNG;
+	if (len >= 2 && buf[0] == 0x1f && buf[1] == 0x8b)
+		return FH_ITCH_FILE_GZIP;
+	return FH_ITCH_FILE_DAY;
 }
 
 uint64_t fh_itch_file_rejects(const struct fh_itch_file_stats *st)
@@ -56,19 +65,26 @@ static int deliver(struct replay *r, const uint8_t *msg, size_t len, uint64_t se
 	return 0;
 }
 
-static int replay_day(struct replay *r, const uint8_t *buf, size_t len)
+/*
+ * Delivers the complete records of buf[0..len). With more input to come
+ * (!eof) a record cut by the end of the buffer waits; at the end of the
+ * input it is an overrun. *used = bytes consumed.
+ */
+static int replay_day(struct replay *r, const uint8_t *buf, size_t len, bool eof, size_t *used)
 {
 	static const char nosession[FH_MOLD_SESSION_LEN];
 	size_t off = 0;
-	uint64_t seq = 1;
-	int rc;
+	int rc = 0;
 
 	while (off < len) {
-		if (len - off < 2) {
+		if (len - off < 2 || len - off - 2 < fh_be16(buf + off)) {
+			if (!eof)
+				break;
 			r->st->rejects[FH_ITCH_REJ_OVERRUN]++;
 			if (r->cfg->dlq)
-				fh_dlq_write(r->cfg->dlq, r->cfg->source_id, NULL, seq, 0, "overrun",
-					     buf + off, len - off);
+				fh_dlq_write(r->cfg->dlq, r->cfg->source_id, NULL, r->day_seq, 0,
+					     "overrun", buf + off, len - off);
+			off = len;
 			break;
 		}
 		size_t l = fh_be16(buf + off);
@@ -77,25 +93,56 @@ static int replay_day(struct replay *r, const uint8_t *buf, size_t len)
 			/* Nothing to deliver and no sequence used: note it and go on. */
 			r->st->rejects[FH_ITCH_REJ_BAD_BLOCK_LEN]++;
 			if (r->cfg->dlq)
-				fh_dlq_write(r->cfg->dlq, r->cfg->source_id, NULL, seq, 0,
+				fh_dlq_write(r->cfg->dlq, r->cfg->source_id, NULL, r->day_seq, 0,
 					     "bad_block_len", buf + off, 2);
 			off += 2;
 			continue;
 		}
-		if (len - off - 2 < l) {
-			r->st->rejects[FH_ITCH_REJ_OVERRUN]++;
-			if (r->cfg->dlq)
-				fh_dlq_write(r->cfg->dlq, r->cfg->source_id, NULL, seq, 0, "overrun",
-					     buf + off, len - off);
-			break;
-		}
-		rc = deliver(r, buf + off + 2, l, seq, nosession, 0);
-		if (rc)
-			return rc;
-		seq++;
+		rc = deliver(r, buf + off + 2, l, r->day_seq, nosession, 0);
+		r->day_seq++;
 		off += 2 + l;
+		if (rc)
+			break;
 	}
-	return 0;
+	*used = off;
+	return rc;
+}
+
+/* A day file from a pipe or a gzip stream, in constant memory. */
+static int replay_day_stream(struct replay *r, int fd, gzFile gz, const uint8_t *pre, size_t npre)
+{
+	const size_t cap = 1u << 20; /* > the longest record (2 + 65535) */
+	uint8_t *b = malloc(cap);
+	size_t len = npre, used;
+	bool eof = false;
+	int rc = 0;
+
+	if (!b)
+		return -ENOMEM;
+	memcpy(b, pre, npre);
+	r->st->bytes += npre;
+	for (;;) {
+		ssize_t n = 0;
+		if (!eof) {
+			n = gz ? gzread(gz, b + len, (unsigned)(cap - len)) : read(fd, b + len, cap - len);
+			if (n < 0) {
+				if (!gz && errno == EINTR)
+					continue;
+				rc = gz ? -EIO : -errno;
+				break;
+			}
+			eof = n == 0;
+			len += (size_t)n;
+			r->st->bytes += (uint64_t)n;
+		}
+		rc = replay_day(r, b, len, eof, &used);
+		memmove(b, b + used, len - used);
+		len -= used;
+		if (rc || eof)
+			break;
+	}
+	free(b);
+	return rc;
 }
 
 static unsigned line_of(struct replay *r, const struct fh_pkt_udp *u)
@@ -178,6 +225,7 @@ static void setup(struct replay *r, const struct fh_itch_file_cfg *cfg,
 	r->ops = ops;
 	r->arg = arg;
 	r->st = st;
+	r->day_seq = 1;
 	fh_mold_init(&st->mold, cfg->source_id, cfg->dlq);
 	fh_itch_decoder_init(&st->decoder, cfg->source_id, cfg->day_base_ns, cfg->dlq);
 }
@@ -206,8 +254,11 @@ int fh_itch_file_replay_mem(const uint8_t *buf, size_t len, const struct fh_itch
 		fh_pcap_close(&pc);
 		return rc;
 	}
+	if (fmt == FH_ITCH_FILE_PCAPNG || fmt == FH_ITCH_FILE_GZIP)
+		return -EPROTONOSUPPORT;
 	stats->bytes = len;
-	return replay_day(&r, buf, len);
+	size_t used;
+	return replay_day(&r, buf, len, true, &used);
 }
 
 /* A pipe or other non-regular file: read it whole. */
@@ -267,13 +318,38 @@ int fh_itch_file_replay(const char *path, const struct fh_itch_file_cfg *cfg,
 		goto out_close;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		uint8_t *b;
-		size_t len;
-		rc = slurp(fd, &b, &len);
-		if (rc == 0) {
-			rc = fh_itch_file_replay_mem(b, len, cfg, ops, arg, stats);
-			free(b);
+		/* A pipe: peek at the first bytes, then stream. */
+		size_t hn = 0;
+		while (hn < sizeof(head)) {
+			ssize_t n = read(fd, head + hn, sizeof(head) - hn);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				rc = -errno;
+				goto out_close;
+			}
+			if (n == 0)
+				break;
+			hn += (size_t)n;
 		}
+		int fmt = cfg->format ? cfg->format : fh_itch_file_detect(head, hn);
+		struct replay r;
+		setup(&r, cfg, ops, arg, stats);
+		stats->format = fmt;
+		if (fmt == FH_ITCH_FILE_PCAP) {
+			struct fh_pcap pc;
+			rc = fh_pcap_open_fd(&pc, fd, head, hn); /* takes the fd */
+			if (rc < 0)
+				return rc;
+			rc = replay_pcap(&r, &pc);
+			fh_pcap_close(&pc);
+			return rc;
+		}
+		if (fmt == FH_ITCH_FILE_PCAPNG || fmt == FH_ITCH_FILE_GZIP) {
+			rc = -EPROTONOSUPPORT;
+			goto out_close;
+		}
+		rc = replay_day_stream(&r, fd, NULL, head, hn);
 		goto out_close;
 	}
 	ssize_t hn = pread(fd, head, sizeof(head), 0);
@@ -295,14 +371,46 @@ int fh_itch_file_replay(const char *path, const struct fh_itch_file_cfg *cfg,
 		fh_pcap_close(&pc);
 		return rc;
 	}
+	if (fmt == FH_ITCH_FILE_PCAPNG) {
+		stats->format = fmt;
+		rc = -EPROTONOSUPPORT;
+		goto out_close;
+	}
+	if (fmt == FH_ITCH_FILE_GZIP) {
+		/* Nasdaq publishes day files gzipped: read them as they are. */
+		struct replay r;
+		int gfd = dup(fd);
+		gzFile gz = gfd >= 0 ? gzdopen(gfd, "rb") : NULL;
+		if (!gz) {
+			if (gfd >= 0)
+				close(gfd);
+			rc = -ENOMEM;
+			goto out_close;
+		}
+		gzbuffer(gz, 1u << 18);
+		setup(&r, cfg, ops, arg, stats);
+		uint8_t in[4];
+		int n = gzread(gz, in, sizeof(in));
+		if (n < 0) {
+			rc = -EIO;
+		} else if (fh_itch_file_detect(in, (size_t)n) != FH_ITCH_FILE_DAY) {
+			stats->format = FH_ITCH_FILE_GZIP; /* a gzipped pcap: zcat it into a pipe */
+			rc = -EPROTONOSUPPORT;
+		} else {
+			stats->format = FH_ITCH_FILE_DAY;
+			rc = replay_day_stream(&r, -1, gz, in, (size_t)n);
+		}
+		gzclose(gz);
+		goto out_close;
+	}
 	if (st.st_size == 0) {
 		rc = fh_itch_file_replay_mem(NULL, 0, cfg, ops, arg, stats);
 		goto out_close;
 	}
 	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (m == MAP_FAILED) {
-		uint8_t *b;
-		size_t len;
+		uint8_t *b = NULL;
+		size_t len = 0;
 		rc = slurp(fd, &b, &len);
 		if (rc == 0) {
 			rc = fh_itch_file_replay_mem(b, len, cfg, ops, arg, stats);

@@ -16,7 +16,11 @@
  *  - Nasdaq day file (*.NASDAQ_ITCH50): each message preceded by a 2-byte
  *    big-endian length; seq counts from 1, session is empty, recv_ts_ns 0.
  *    A zero length is bad_block_len (skipped); a record cut by the end of
- *    the file is an overrun (the read stops there).
+ *    the file is an overrun (the read stops there). A gzipped day file (as
+ *    Nasdaq publishes them) is read through zlib.
+ *  - Regular files are mmap'd; pipes ("-") are streamed in constant memory.
+ *  - pcapng (and gzip from a pipe or in memory) is detected and refused with
+ *    -EPROTONOSUPPORT: `editcap -F pcap in.pcapng out.pcap`, `zcat x.gz |`.
  * Callbacks run in file order, on the caller's thread. Any callback that
  * returns non-zero stops the replay, which then returns that value.
  */
@@ -36,6 +40,8 @@ enum fh_itch_file_format {
 	FH_ITCH_FILE_AUTO = 0,
 	FH_ITCH_FILE_DAY = 1,  /* 2-byte length-prefixed messages */
 	FH_ITCH_FILE_PCAP = 2, /* classic pcap of MoldUDP64 */
+	FH_ITCH_FILE_PCAPNG = 3, /* detected, not read: -EPROTONOSUPPORT (editcap -F pcap) */
+	FH_ITCH_FILE_GZIP = 4,   /* gzip: a day file is read through zlib; other uses -EPROTONOSUPPORT */
 };
 
 struct fh_itch_file_cfg {
@@ -86,7 +92,8 @@ struct fh_itch_file_stats {
 /*
  * Replays path ("-" = stdin). cfg NULL = defaults; stats may be NULL.
  * Returns 0 at the end of the file, a callback's non-zero value, or
- * -errno (-EINVAL: neither format, or a corrupt pcap).
+ * -errno (-EINVAL: a corrupt pcap; -EPROTONOSUPPORT: pcapng, or gzip
+ * where it cannot be streamed; stats->format says which).
  */
 int fh_itch_file_replay(const char *path, const struct fh_itch_file_cfg *cfg,
 			const struct fh_itch_file_ops *ops, void *arg,
@@ -100,7 +107,7 @@ int fh_itch_file_replay_mem(const uint8_t *buf, size_t len, const struct fh_itch
 /* Total rejections in stats: framing + pkt broken frames + Mold + decoder. */
 uint64_t fh_itch_file_rejects(const struct fh_itch_file_stats *st);
 
-/* Format detection from the first bytes: FH_ITCH_FILE_PCAP or _DAY. */
+/* Format detection from the first bytes: FH_ITCH_FILE_PCAP, _PCAPNG, _GZIP or _DAY. */
 int fh_itch_file_detect(const uint8_t *buf, size_t len);
 
 #endif /* FH_ITCH_FILE_H */

@@ -90,6 +90,31 @@ static int fill(struct fh_pcap *p, size_t need)
 	return 0;
 }
 
+int fh_pcap_open_fd(struct fh_pcap *p, int fd, const uint8_t *pre, size_t npre)
+{
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->buf = malloc(BUF_CAP);
+	if (!p->buf) {
+		close(fd);
+		p->fd = -1;
+		return -ENOMEM;
+	}
+	p->buf_cap = BUF_CAP;
+	p->base = p->buf;
+	p->fd = fd;
+	memcpy(p->buf, pre, npre < BUF_CAP ? npre : BUF_CAP);
+	p->size = npre < BUF_CAP ? npre : BUF_CAP;
+	rc = fill(p, FH_PCAP_FILE_HDR_LEN);
+	if (rc < 0 || parse_file_hdr(p, p->base, p->size) < 0) {
+		fh_pcap_close(p);
+		return rc < 0 ? rc : -EINVAL;
+	}
+	p->off = FH_PCAP_FILE_HDR_LEN;
+	return 0;
+}
+
 int fh_pcap_open(struct fh_pcap *p, const char *path, unsigned flags)
 {
 	struct stat st;

@@ -55,6 +55,9 @@ bool fh_pcap_is_pcap(const uint8_t *buf, size_t len);
 /* Opens path ("-" = stdin). Returns 0 or -errno (-EINVAL: not a pcap). */
 int fh_pcap_open(struct fh_pcap *p, const char *path, unsigned flags);
 
+/* Reads from fd (taken: closed by fh_pcap_close), npre bytes already read from it first. */
+int fh_pcap_open_fd(struct fh_pcap *p, int fd, const uint8_t *pre, size_t npre);
+
 /* Reads from memory (not copied; must outlive the reader). Returns 0 or -EINVAL. */
 int fh_pcap_open_mem(struct fh_pcap *p, const uint8_t *buf, size_t len);
 

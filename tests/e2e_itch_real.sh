@@ -82,5 +82,25 @@ n=$("$ITCH" counts --port 1 "$D/omi/Nasdaq.Equities.TotalView.Itch.v5.0__Multipl
 got=$(cat "$D/omi/Nasdaq.Equities.TotalView.Itch.v5.0__Multiple.Packets.pcap" | "$ITCH" counts - | tr '\n' ' ')
 [ "$got" = "A 36 D 1 F 2 " ] && ok "pcap from stdin" || bad "stdin: $got"
 
+# A day file from a pipe (streamed), gzipped as Nasdaq publishes it, and cut short.
+got=$(cat "$D/12302019_SNIPPET.NASDAQ_ITCH50" | "$ITCH" counts - 2>&1)
+[ "$got" = "$want" ] && ok "day file from stdin" || bad "day file from stdin: $(echo $got)"
+if command -v gzip >/dev/null; then
+	gzip -c "$D/12302019_SNIPPET.NASDAQ_ITCH50" >"$tmp/snippet.gz"
+	got=$("$ITCH" counts "$tmp/snippet.gz" 2>&1)
+	[ "$got" = "$want" ] && ok "gzipped day file" || bad "gzipped day file: $(echo $got)"
+	gzip -c "$D/omi/Nasdaq.Equities.TotalView.Itch.v5.0__Multiple.Packets.pcap" >"$tmp/m.pcap.gz"
+	"$ITCH" counts "$tmp/m.pcap.gz" >/dev/null 2>"$tmp/err" && bad "gzipped pcap accepted" \
+		|| { grep -q zcat "$tmp/err" && ok "gzipped pcap: refused with a hint"; } || bad "gzipped pcap: $(cat "$tmp/err")"
+fi
+head -c 10001 "$D/12302019_SNIPPET.NASDAQ_ITCH50" | "$ITCH" stats - >"$tmp/st" 2>/dev/null
+grep -qx 'messages 288' "$tmp/st" && grep -qx 'reject_overrun 1' "$tmp/st" && ok "cut day file: 288 messages, 1 overrun" \
+	|| bad "cut day file: $(tr '\n' ' ' <"$tmp/st")"
+if command -v editcap >/dev/null; then
+	editcap -F pcapng "$D/omi/Nasdaq.Equities.TotalView.Itch.v5.0__Multiple.Packets.pcap" "$tmp/m.pcapng" 2>/dev/null
+	"$ITCH" counts "$tmp/m.pcapng" >/dev/null 2>"$tmp/err" && bad "pcapng accepted as something" \
+		|| { grep -q editcap "$tmp/err" && ok "pcapng: refused with a hint"; } || bad "pcapng: $(cat "$tmp/err")"
+fi
+
 echo "e2e_itch_real: $P passed, $F failed, 0 skipped"
 [ "$F" -eq 0 ]

@@ -37,6 +37,16 @@ else
 	bad "event streams differ ($n vs $(wc -l <"$tmp/pcap.ev") events)"
 	diff "$tmp/day.ev" "$tmp/pcap.ev" | head -4
 fi
+# the same through a pipe (streamed in 1 MiB chunks: records straddle reads) and gzipped
+cat "$tmp/s.itch" | "$ITCH" dump --events --hex - | strip >"$tmp/pipe.ev"
+cmp -s "$tmp/day.ev" "$tmp/pipe.ev" && ok "day file from a pipe: same events" || bad "day file from a pipe differs"
+if command -v gzip >/dev/null; then
+	gzip -c "$tmp/s.itch" >"$tmp/s.itch.gz"
+	"$ITCH" dump --events --hex "$tmp/s.itch.gz" | strip >"$tmp/gz.ev"
+	cmp -s "$tmp/day.ev" "$tmp/gz.ev" && ok "gzipped day file: same events" || bad "gzipped day file differs"
+fi
+cat "$tmp/s.pcap" | "$ITCH" dump --events --hex - 2>/dev/null | strip >"$tmp/pcappipe.ev"
+cmp -s "$tmp/day.ev" "$tmp/pcappipe.ev" && ok "pcap from a pipe: same events" || bad "pcap from a pipe differs"
 # every type made it through both paths
 for t in S R H Y L V W K J h A F E C X D U P Q B I N O; do
 	grep -q "seq=[0-9]* type=$t " <("$ITCH" dump "$tmp/s.pcap" 2>/dev/null) || bad "type $t missing from the pcap dump"

@@ -252,8 +252,12 @@ int main(int argc, char **argv)
 	if (dlq_path)
 		fh_dlq_close(&dlq);
 	if (rc < 0) {
-		fprintf(stderr, "fh-itch: %s: %s\n", path,
-			rc == -EINVAL ? "corrupt or cut-short file" : strerror(-rc));
+		const char *why = rc == -EINVAL ? "corrupt or cut-short pcap" : strerror(-rc);
+		if (rc == -EPROTONOSUPPORT && st.format == FH_ITCH_FILE_PCAPNG)
+			why = "pcapng is not read; convert it: editcap -F pcap IN.pcapng OUT.pcap";
+		else if (rc == -EPROTONOSUPPORT)
+			why = "gzip is read only for a day file given by name; use: zcat FILE | fh-itch ... -";
+		fprintf(stderr, "fh-itch: %s: %s\n", path, why);
 		if (st.records == 0)
 			return 1;
 	}
