@@ -409,11 +409,16 @@ const struct fh_engine_stats *fh_engine_get_stats(const struct fh_engine *e)
 	return &e->stats;
 }
 
-/* sum / vol rounded half away from zero (vol > 0). */
+/* sum / vol rounded half away from zero (FH_PRICE_NONE when vol is 0). */
 static int64_t vwap_of(__int128 sum, uint64_t vol)
 {
 	if (vol == 0)
 		return FH_PRICE_NONE;
+	if (sum >= 0 && sum <= INT64_MAX) {
+		/* the common case fits 64 bits: no 128-bit division */
+		uint64_t s = (uint64_t)sum, q = s / vol, r = s % vol;
+		return (int64_t)(q + (r >= vol - r));
+	}
 	__int128 v = vol;
 	__int128 q = sum / v, r = sum % v;
 	if (r < 0)
@@ -492,9 +497,12 @@ static void slide_agg(const struct fh_eng_win *w, const struct fh_eng_slide *sl,
 		      struct agg *a)
 {
 	uint64_t last = end / w->slide_ns; /* one past the window's last slide */
+	uint64_t idx = last >= w->n_buckets ? last - w->n_buckets : 0;
+	uint32_t slot = (uint32_t)(idx % w->n_buckets);
 	memset(a, 0, sizeof(*a));
-	for (uint64_t idx = last >= w->n_buckets ? last - w->n_buckets : 0; idx < last; idx++) {
-		const struct fh_eng_bucket *b = &sl->b[idx % w->n_buckets];
+	for (; idx < last; idx++) {
+		const struct fh_eng_bucket *b = &sl->b[slot];
+		slot = slot + 1 == w->n_buckets ? 0 : slot + 1;
 		if (b->idx != idx || b->trades == 0)
 			continue;
 		if (a->trades == 0) {

@@ -624,19 +624,17 @@ static inline void fh_engine_process(struct fh_engine *e, const struct fh_event 
 	}
 }
 
-/* A burst of n events in order; returns n. Prefetches the state of trades ahead. */
+/* A burst of n events in order; returns n. */
 static inline unsigned fh_engine_process_burst(struct fh_engine *e, const struct fh_event *evs,
 					       unsigned n)
 {
+	/* Trades touch a few lines of a large per-instrument record: fetch them
+	 * a few events ahead (single-source shards, the common case). */
+	const uint8_t *base = e->n_src == 1 ? e->src[0].instr : NULL;
 	for (unsigned i = 0; i < n; i++) {
-		if (i + 4 < n) {
-			const struct fh_event *a = &evs[i + 4];
-			if (a->type == FH_EV_TRADE && a->instrument < e->max_instr && e->n_src == 1)
-				fh_prefetch_w(fh_engine__instr(e, &e->src[0], a->instrument));
-			else if (a->type == FH_EV_BBO && a->instrument < e->max_instr &&
-				 e->n_src == 1)
-				fh_prefetch_w(fh_engine__meta(e, &e->src[0], a->instrument));
-		}
+		if (base && i + 4 < n && evs[i + 4].type == FH_EV_TRADE &&
+		    evs[i + 4].instrument < e->max_instr)
+			fh_prefetch_w(base + (size_t)evs[i + 4].instrument * e->stride);
 		fh_engine_process(e, &evs[i]);
 	}
 	return n;
