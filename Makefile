@@ -10,6 +10,11 @@
 # V=1 for full command lines; CI=true adds -Werror; SANITIZE=address,undefined
 # builds into build-san/ without jemalloc (ASan owns malloc there).
 
+# Parallel by default (one job per CPU) unless -j was given.
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc)
+endif
+
 SANITIZE ?=
 ifneq ($(SANITIZE),)
 BUILD ?= build-san
