@@ -32,6 +32,8 @@ struct series {
 	void *arg;
 	double gauge;
 	uint64_t counter; /* fn counters: value at the last tick */
+	uint64_t at_tick; /* counters: value at the last tick, for the rate */
+	double rate;      /* counters: per second over the last tick interval, NAN before two */
 };
 
 struct latency {
@@ -587,12 +589,20 @@ int fh_metrics_tick(struct fh_metrics *m, uint64_t now_ns)
 		lt->cum->start_ns = m->start_ns;
 		lt->cum->end_ns = now_ns;
 	}
+	double dt = m->last_tick_ns && now_ns > m->last_tick_ns
+			    ? (double)(now_ns - m->last_tick_ns) / 1e9 : 0.0;
 	for (int s = 0; s < m->n_ser; s++) {
 		struct series *se = &m->ser[s];
 		if (se->kind == S_GAUGE_FN)
 			se->gauge = se->gfn(se->arg);
 		else if (se->kind == S_COUNTER_FN)
 			se->counter = se->cfn(se->arg);
+		if (se->kind == S_COUNTER || se->kind == S_COUNTER_FN) {
+			/* Rates at the source, so that one /status read shows them. */
+			uint64_t v = series_counter(m, se);
+			se->rate = dt > 0 && v >= se->at_tick ? (double)(v - se->at_tick) / dt : NAN;
+			se->at_tick = v;
+		}
 	}
 	m->last_tick_ns = now_ns;
 	if (m->snap)
@@ -824,10 +834,12 @@ long fh_metrics_render_json(struct fh_metrics *m, char *buf, size_t cap)
 			    fa->name, fa->kind_type == FH_METRICS_COUNTER ? "counter" : "gauge");
 			put_json_labels(&o, se->labels);
 			put(&o, ",\"value\":");
-			if (fa->kind_type == FH_METRICS_COUNTER)
-				put(&o, "%" PRIu64, series_counter(m, se));
-			else
+			if (fa->kind_type == FH_METRICS_COUNTER) {
+				put(&o, "%" PRIu64 ",\"rate\":", series_counter(m, se));
+				put_json_num(&o, se->rate);
+			} else {
 				put_json_num(&o, se->gauge);
+			}
 			put(&o, "}");
 			first = false;
 		}

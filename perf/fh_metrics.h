@@ -167,7 +167,9 @@ void fh_metrics_gauge_set(struct fh_metrics *m, int id, double v);
  * Returns the number of cores that had not served the previous request. */
 int fh_metrics_tick(struct fh_metrics *m, uint64_t now_ns);
 
-/* Reads (after a tick): a counter's total, a gauge, latency histograms. */
+/* Reads (after a tick): a counter's total, a gauge, latency histograms.
+ * /status also carries each counter's rate per second over the last tick
+ * interval ("rate", null until two ticks). */
 uint64_t fh_metrics_counter_value(const struct fh_metrics *m, int id);
 double fh_metrics_gauge_value(const struct fh_metrics *m, int id);
 const struct fh_hdr *fh_metrics_latency_cumulative(const struct fh_metrics *m, int lat);

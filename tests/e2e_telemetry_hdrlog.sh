@@ -41,7 +41,7 @@ else
 	sleep 0.7
 fi
 
-if "$B/fh-stat" --url "$url" --hdr-log "$tmp/lat.hlog" -i 0.35 -n 6 2>"$tmp/stat.log"; then
+if "$B/fh-stat" --url "$url" --hdr-log "$tmp/lat.hlog" -i 0.35 -n 9 2>"$tmp/stat.log"; then
 	ok "$(tail -1 "$tmp/stat.log" | sed 's/^fh-stat: //')"
 else
 	cat "$tmp/stat.log"; bad "fh-stat --hdr-log"; finish

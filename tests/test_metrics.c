@@ -283,7 +283,7 @@ static void test_json_and_hdr(void)
 	long n = fh_metrics_render_json(m, buf, cap);
 	FH_CHECK(n > 0);
 	buf[n > 0 ? n : 0] = '\0';
-	FH_CHECK(strstr(buf, "{\"name\":\"fh_messages_total\",\"type\":\"counter\",\"labels\":{\"source\":\"itch-a\",\"core\":\"0\"},\"value\":1000}") != NULL);
+	FH_CHECK(strstr(buf, "{\"name\":\"fh_messages_total\",\"type\":\"counter\",\"labels\":{\"source\":\"itch-a\",\"core\":\"0\"},\"value\":1000,\"rate\":0}") != NULL);
 	FH_CHECK(strstr(buf, "\"app\":{\"sources\":[\"itch-a\"]}") != NULL);
 	FH_CHECK(strstr(buf, "\"p50_ns\":") != NULL);
 	char path[64], cmd[200];
@@ -319,6 +319,19 @@ static void test_json_and_hdr(void)
 	}
 	FH_CHECK_EQ_I(tags, 2);
 	FH_CHECK_EQ_I(total, 20000);
+	/* Rates at the source: 500 more over the next 2 s. */
+	{
+		fh_metrics_add(fh_metrics_core(m, 0), 0, 500);
+		fh_metrics_tick(m, 1763700003000000000ull);
+		char *b2 = malloc(1 << 20);
+		long n2 = b2 ? fh_metrics_render_json(m, b2, 1 << 20) : -1;
+		FH_CHECK(n2 > 0);
+		if (n2 > 0) {
+			b2[n2] = '\0';
+			FH_CHECK(strstr(b2, "\"core\":\"0\"},\"value\":1500,\"rate\":250}") != NULL);
+		}
+		free(b2);
+	}
 	free(buf);
 	fh_metrics_destroy(m);
 }
