@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # e2e_telemetry_hdrlog.sh: `fh-stat --hdr-log` dumps a serving process's /hdr intervals into an
 # HdrHistogram interval log; HdrHistogram's own HistogramLogProcessor (Debian libhdrhistogram-java)
-# reads it and agrees with our reader on the count and the maximum of a tagged series.
+# reads it and agrees with our reader on the count, maximum and median of a tagged series;
+# `fh-stat --shm` shows the same numbers from the shared stats region.
 # Target: `fh-stat --demo` unless FH_TELEMETRY_URL points at a running fh.
 # fh-test-timeout: 120
 set -u
@@ -33,7 +34,7 @@ if [ -n "${FH_TELEMETRY_URL:-}" ]; then
 	url=${FH_TELEMETRY_URL%/}
 else
 	"$B/fh-stat" --demo --listen 127.0.0.1:0 --port-file "$tmp/port" --seconds 60 --tick-ms 300 \
-		2>"$tmp/demo.log" &
+		--shm "$tmp/stats" 2>"$tmp/demo.log" &
 	pids+=($!)
 	for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 	[ -s "$tmp/port" ] || { cat "$tmp/demo.log"; bad "demo server started"; finish; }
@@ -73,4 +74,14 @@ fi
 jp50=$(awk '$2 ~ /^0\.5000/ {print $1; exit}' "$tmp/java.txt")
 op50=$(awk '$2 ~ /^0\.5000/ {print $1; exit}' "$tmp/ours.txt")
 [ -n "$jp50" ] && [ "$jp50" = "$op50" ] && ok "median $jp50 us in both" || bad "median: fh '$op50' java '$jp50'"
+# The same numbers from the shared stats region (no HTTP), as an SRE on the box reads them.
+if [ -z "${FH_TELEMETRY_URL:-}" ]; then
+	"$B/fh-stat" --shm "$tmp/stats" -n 1 >"$tmp/shm.txt" 2>&1
+	if grep -q '^fh_messages_total{source="itch-a",core="0"} ' "$tmp/shm.txt" &&
+		grep -qE '^fh_stage_latency\{stage="rx_to_ring",source="itch-a"\} +[0-9.]+ ' "$tmp/shm.txt"; then
+		ok "fh-stat --shm shows counters and latency percentiles"
+	else
+		cat "$tmp/shm.txt"; bad "fh-stat --shm"
+	fi
+fi
 finish
