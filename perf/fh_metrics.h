@@ -21,7 +21,8 @@
  *   (exported as a Prometheus summary with quantiles, as JSON percentiles,
  *   and as HdrHistogram interval-log lines on /hdr).
  *
- * Threads: registration, tick and rendering on the control thread only.
+ * Threads: registration, tick and rendering on the control thread only;
+ * register per-core counters and latency series before the cores start.
  * Data cores call only the static inline functions below, each on its own
  * struct fh_metrics_core. Nothing on the data path locks, allocates or makes
  * a system call. Registration preallocates everything (latency histograms
