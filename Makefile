@@ -90,7 +90,7 @@ BENCHES := $(BENCH_SRCS:perf/%.c=$(BUILD)/%)
 
 FUZZ_SRCS := $(wildcard tests/fuzz_*.c)
 FUZZERS := $(FUZZ_SRCS:tests/%.c=$(BUILD)/fuzz/%)
-FUZZ_LIB_SRCS := $(filter-out feed/fh_dpdk%.c,$(LIB_SRCS))
+FUZZ_LIB_SRCS := $(filter-out feed/fh_dpdk%.c feed/fh_rx.c,$(LIB_SRCS))
 
 .PHONY: all test bench fuzz fuzz-build run deps clean regress
 .SECONDARY:
@@ -146,7 +146,7 @@ $(BUILD)/bench_%: $(BUILD)/obj/perf/bench_%.o $(BUILD)/libfhtools.a $(BUILD)/lib
 # libFuzzer targets: clang with ASan+UBSan. The library is instrumented once
 # (fuzzer-no-link) into libfh-fuzz.a and every target links against it.
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -DFH_FUZZ=1 $(INCS) $(FUZZ_SAN) \
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -march=$(MARCH) -D_GNU_SOURCE -DFH_FUZZ=1 $(INCS) $(FUZZ_SAN) \
 	$(filter-out -march=%,$(shell pkg-config --cflags libdpdk yaml-0.1 zlib 2>/dev/null))
 FUZZ_OBJS := $(FUZZ_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o) $(TOOL_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
 $(BUILD)/fuzzobj/%.o: %.c | deps-check
