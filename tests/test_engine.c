@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "fh_book.h"
 #include "fh_engine.h"
@@ -1337,13 +1338,9 @@ static void pipeline_event(struct pipeline *p, const struct fh_event *ev)
 	}
 }
 
-/* Runs a whole simulated session; returns 0 or -errno. *simp is kept for its truth. */
-static int pipeline_run(struct pipeline *p, const struct fh_sim_cfg *sc,
-			const struct fh_engine_cfg *ec, struct fh_sim **simp)
+static int pipeline_open(struct pipeline *p, const struct fh_engine_cfg *ec)
 {
 	struct fh_book_config bc;
-	uint8_t msg[FH_SIM_MSG_MAX];
-	struct fh_event evs[FH_ITCH_MAX_EVENTS];
 
 	memset(p, 0, sizeof(*p));
 	fh_book_config_default(&bc);
@@ -1359,17 +1356,34 @@ static int pipeline_run(struct pipeline *p, const struct fh_sim_cfg *sc,
 	p->book = fh_book_init(p->book_mem, &bc);
 	if (!p->book || rig_open(&p->r, ec))
 		return -EINVAL;
+	fh_itch_decoder_init(&p->dec, 0, 0, NULL);
+	return 0;
+}
+
+static void pipeline_msg(struct pipeline *p, const uint8_t *msg, size_t len)
+{
+	struct fh_event evs[FH_ITCH_MAX_EVENTS];
+	int n = fh_itch_decode(&p->dec, msg, len, ++p->messages, 0, evs);
+	for (int i = 0; i < n; i++)
+		pipeline_event(p, &evs[i]);
+}
+
+/* Runs a whole simulated session; returns 0 or -errno. *simp is kept for its truth. */
+static int pipeline_run(struct pipeline *p, const struct fh_sim_cfg *sc,
+			const struct fh_engine_cfg *ec, struct fh_sim **simp)
+{
+	uint8_t msg[FH_SIM_MSG_MAX];
+	int rc = pipeline_open(p, ec);
+	if (rc)
+		return rc;
 	struct fh_sim *sim = fh_sim_create(sc);
 	if (!sim)
 		return -errno;
-	fh_itch_decoder_init(&p->dec, 0, 0, NULL);
 	for (;;) {
 		int len = fh_sim_next(sim, msg, sizeof(msg));
 		if (len <= 0)
 			break;
-		int n = fh_itch_decode(&p->dec, msg, (size_t)len, ++p->messages, 0, evs);
-		for (int i = 0; i < n; i++)
-			pipeline_event(p, &evs[i]);
+		pipeline_msg(p, msg, (size_t)len);
 	}
 	*simp = sim;
 	return 0;
@@ -1415,6 +1429,49 @@ static void print_alert(const char *why, const struct fh_event *a)
 	fprintf(stderr, "  %s: %s %s\n", why, fh_engine_rule_kind_name(a->u.alert.rule_kind), b);
 }
 
+/* Every anomaly of the truth is reported by its rule on its instrument inside
+ * its interval, with the rule's window; every alert is explained by an
+ * anomaly on the same instrument (or, without anomalies, there is none).
+ * Returns the number of violations. */
+static int check_truth(const struct pipeline *p, const struct fh_engine_cfg *ec,
+		       const struct fh_sim_truth *t, size_t nt, size_t *foundp, size_t *alertsp)
+{
+	size_t found = 0;
+	for (size_t k = 0; k < nt; k++) {
+		unsigned rk = rule_for(t[k].kind);
+		int hit = 0;
+		for (size_t i = 0; i < p->r.out.n && !hit; i++) {
+			const struct fh_event *a = &p->r.out.ev[i];
+			hit = a->type == FH_EV_ALERT && a->u.alert.rule_kind == rk &&
+			      a->instrument == t[k].locate && a->exch_ts_ns >= t[k].start_ns &&
+			      a->exch_ts_ns <= t[k].end_ns && a->u.alert.rule_id < ec->n_rules &&
+			      ec->rules[a->u.alert.rule_id].kind == rk &&
+			      a->u.alert.window_ms == ec->rules[a->u.alert.rule_id].window_ms;
+		}
+		if (!hit)
+			fprintf(stderr, "  missed: %s locate %u %s [%llu, %llu]\n",
+				fh_sim_anomaly_name(t[k].kind), t[k].locate, t[k].symbol,
+				(unsigned long long)t[k].start_ns, (unsigned long long)t[k].end_ns);
+		found += hit;
+	}
+	size_t unexplained = 0, alerts = 0;
+	for (size_t i = 0; i < p->r.out.n; i++) {
+		const struct fh_event *a = &p->r.out.ev[i];
+		if (a->type != FH_EV_ALERT)
+			continue;
+		alerts++;
+		int ok = 0;
+		for (size_t k = 0; k < nt && !ok; k++)
+			ok = a->instrument == t[k].locate && a->exch_ts_ns >= t[k].start_ns &&
+			     a->exch_ts_ns <= t[k].end_ns + SIM_SLACK_NS;
+		if (!ok && unexplained++ < 5)
+			print_alert("unexplained", a);
+	}
+	*foundp = found;
+	*alertsp = alerts;
+	return (int)(nt - found + unexplained);
+}
+
 /* Every injected anomaly is reported by its rule on its instrument inside its
  * interval; every alert is explained by an anomaly on the same instrument;
  * bars and VWAP over the decoded trades equal the reference. */
@@ -1439,40 +1496,8 @@ static void test_sim_anomalies(void)
 	const struct fh_sim_truth *t;
 	size_t nt = fh_sim_truth(sim, &t);
 	FH_CHECK_EQ_U(nt, 12);
-	size_t found = 0;
-	for (size_t k = 0; k < nt; k++) {
-		unsigned rk = rule_for(t[k].kind);
-		int hit = 0;
-		for (size_t i = 0; i < p.r.out.n && !hit; i++) {
-			const struct fh_event *a = &p.r.out.ev[i];
-			hit = a->type == FH_EV_ALERT && a->u.alert.rule_kind == rk &&
-			      a->instrument == t[k].locate && a->exch_ts_ns >= t[k].start_ns &&
-			      a->exch_ts_ns <= t[k].end_ns &&
-			      a->u.alert.rule_id < ec.n_rules &&
-			      ec.rules[a->u.alert.rule_id].kind == rk &&
-			      a->u.alert.window_ms == ec.rules[a->u.alert.rule_id].window_ms;
-		}
-		if (!hit)
-			fprintf(stderr, "  missed: %s locate %u %s [%llu, %llu]\n",
-				fh_sim_anomaly_name(t[k].kind), t[k].locate, t[k].symbol,
-				(unsigned long long)t[k].start_ns, (unsigned long long)t[k].end_ns);
-		found += hit;
-	}
-	FH_CHECK_EQ_U(found, nt);
-	size_t unexplained = 0, alerts = 0;
-	for (size_t i = 0; i < p.r.out.n; i++) {
-		const struct fh_event *a = &p.r.out.ev[i];
-		if (a->type != FH_EV_ALERT)
-			continue;
-		alerts++;
-		int ok = 0;
-		for (size_t k = 0; k < nt && !ok; k++)
-			ok = a->instrument == t[k].locate && a->exch_ts_ns >= t[k].start_ns &&
-			     a->exch_ts_ns <= t[k].end_ns + SIM_SLACK_NS;
-		if (!ok && unexplained++ < 5)
-			print_alert("unexplained", a);
-	}
-	FH_CHECK_EQ_U(unexplained, 0);
+	size_t found, alerts;
+	FH_CHECK_EQ_I(check_truth(&p, &ec, t, nt, &found, &alerts), 0);
 	/* bars and VWAP of the decoded session against the reference */
 	size_t nbars, nv;
 	FH_CHECK_EQ_I(compare_all_windows(&p.r, &ec, p.rc.t, p.rc.n, &nbars), 0);
@@ -1511,6 +1536,117 @@ static void test_sim_clean(void)
 	pipeline_free(&p, sim);
 }
 
+/* Parses truth lines `<kind> <locate> <symbol> <start_ns> <end_ns>`; returns the count or -1. */
+static long read_truth(const char *path, struct fh_sim_truth *t, size_t max)
+{
+	FILE *f = fopen(path, "r");
+	char kind[32], sym[9];
+	unsigned loc;
+	unsigned long long a, b;
+	long n = 0;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%31s %u %8s %llu %llu", kind, &loc, sym, &a, &b) == 5) {
+		int k = -1;
+		for (int i = 0; i < FH_SIM_AN__COUNT; i++)
+			if (!strcmp(kind, fh_sim_anomaly_name((enum fh_sim_anomaly)i)))
+				k = i;
+		if (k < 0 || (size_t)n >= max) {
+			fclose(f);
+			return -1;
+		}
+		t[n] = (struct fh_sim_truth){ .kind = (enum fh_sim_anomaly)k, .locate = (uint16_t)loc,
+					      .start_ns = a, .end_ns = b };
+		snprintf(t[n].symbol, sizeof(t[n].symbol), "%s", sym);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Day file (2-byte big-endian length before each message) through the pipeline. */
+static int run_day_file(struct pipeline *p, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t hdr[2], msg[256];
+	if (!f)
+		return -errno;
+	while (fread(hdr, 1, 2, f) == 2) {
+		size_t len = (size_t)hdr[0] << 8 | hdr[1];
+		if (len > sizeof(msg) || fread(msg, 1, len, f) != len) {
+			fclose(f);
+			return -EIO;
+		}
+		pipeline_msg(p, msg, len);
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * The simulator's files: a day file and its truth list, from the fh-sim tool
+ * (FH_ENGINE_ITCH and FH_ENGINE_TRUTH, set by tests/e2e_engine_sim.sh) or, by
+ * default, written here through the library. With an empty truth list the
+ * session must raise no alert at all.
+ */
+static void test_day_file(void)
+{
+	const char *itch = getenv("FH_ENGINE_ITCH"), *truth = getenv("FH_ENGINE_TRUTH");
+	char ipath[96], tpath[96];
+	struct fh_engine_cfg ec;
+	struct pipeline p;
+	struct fh_sim_truth t[256];
+
+	if (!itch || !truth) {
+		struct fh_sim_cfg sc = fh_sim_cfg_default();
+		sc.seed = sim_seed() + 1;
+		sc.symbols = SIM_SYMBOLS;
+		sc.messages = SIM_MESSAGES / 2;
+		sc.anomalies = 6;
+		snprintf(ipath, sizeof(ipath), "/tmp/fh-test-engine-%d.itch", (int)getpid());
+		snprintf(tpath, sizeof(tpath), "/tmp/fh-test-engine-%d.truth", (int)getpid());
+		struct fh_sim *sim = fh_sim_create(&sc);
+		FILE *df = fopen(ipath, "wb"), *tf = fopen(tpath, "w");
+		FH_CHECK(sim && df && tf);
+		if (sim && df && tf) {
+			/* the truth lists what was injected: write it after the session */
+			FH_CHECK_EQ_I(fh_sim_write_itch(sim, df), 0);
+			FH_CHECK_EQ_I(fh_sim_write_truth(sim, tf), 0);
+		}
+		if (sim)
+			fh_sim_destroy(sim);
+		if (df)
+			fclose(df);
+		if (tf)
+			fclose(tf);
+		itch = ipath;
+		truth = tpath;
+	} else {
+		ipath[0] = 0;
+	}
+	long nt = read_truth(truth, t, FH_ARRAY_SIZE(t));
+	FH_CHECK(nt >= 0);
+	fh_engine_cfg_default(&ec);
+	/* stock locates run from 1 to the number of symbols */
+	const char *nsym = getenv("FH_ENGINE_SYMBOLS");
+	ec.max_instruments = (nsym && *nsym ? (uint32_t)strtoul(nsym, NULL, 0) : SIM_SYMBOLS) + 2;
+	FH_CHECK_EQ_I(pipeline_open(&p, &ec), 0);
+	FH_CHECK_EQ_I(run_day_file(&p, itch), 0);
+	size_t found = 0, alerts = 0;
+	if (nt >= 0)
+		FH_CHECK_EQ_I(check_truth(&p, &ec, t, (size_t)nt, &found, &alerts), 0);
+	FH_CHECK(p.messages > 1000);
+	FH_CHECK_EQ_U(p.dec.rejects[FH_ITCH_REJ_BAD_LENGTH] + p.dec.rejects[FH_ITCH_REJ_UNKNOWN_TYPE], 0);
+	printf("  %s: %llu messages, %zu alerts, %zu/%ld anomalies found\n", itch,
+	       (unsigned long long)p.messages, alerts, found, nt);
+	pipeline_free(&p, NULL);
+	if (ipath[0]) {
+		unlink(ipath);
+		unlink(tpath);
+	}
+}
+
 static const struct fh_test_case cases[] = {
 	FH_CASE(test_config),
 	FH_CASE(test_tumbling_edges),
@@ -1533,6 +1669,7 @@ static const struct fh_test_case cases[] = {
 	FH_CASE(test_new_session),
 	FH_CASE(test_sim_anomalies),
 	FH_CASE(test_sim_clean),
+	FH_CASE(test_day_file),
 	{ 0 },
 };
 
