@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fh_journal.h"
@@ -41,6 +42,8 @@ struct fh_journal {
 	uint64_t file_bytes;   /* logical length of the current file */
 	uint64_t file_first_ts;
 	bool file_has_pkt;
+	uint32_t written_fill;  /* bytes of the current buffer already on the file */
+	uint64_t pending_since; /* monotonic ns of the oldest record not yet written (0: none) */
 	struct fh_journal_stats st;
 };
 
@@ -64,6 +67,13 @@ static void put_le32(uint8_t *p, uint32_t v)
 	p[1] = (uint8_t)(v >> 8);
 	p[2] = (uint8_t)(v >> 16);
 	p[3] = (uint8_t)(v >> 24);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- io_uring writes ---- */
@@ -94,6 +104,10 @@ static int start_write(struct fh_journal *j, unsigned bi)
 	uint32_t len = pad_len(b->fill);
 
 	memset(b->mem + b->fill, 0, len - b->fill);
+	if (bi == j->cur) {
+		j->written_fill = b->fill;
+		j->pending_since = 0;
+	}
 	b->wr_len = len;
 	b->wr_done = 0;
 	return submit_write(j, bi);
@@ -173,6 +187,7 @@ static void write_file_hdr(struct fh_journal *j)
 	put_le32(h + 20, j->cfg.linktype);
 	b->file_off = 0;
 	b->fill = PCAP_HDR_LEN;
+	j->written_fill = 0;
 	j->file_bytes = PCAP_HDR_LEN;
 	j->st.bytes += PCAP_HDR_LEN;
 }
@@ -273,6 +288,7 @@ static void append(struct fh_journal *j, const void *p, uint32_t n)
 			j->cur ^= 1;
 			j->buf[j->cur].file_off = next_off;
 			j->buf[j->cur].fill = 0;
+			j->written_fill = 0;
 		}
 	}
 }
@@ -297,12 +313,15 @@ static bool put_record(struct fh_journal *j, const struct fh_journal_slot *s)
 		j->file_has_pkt = true;
 		j->file_first_ts = s->ts_ns;
 	}
+
 	put_le32(h, (uint32_t)(s->ts_ns / 1000000000u));
 	put_le32(h + 4, (uint32_t)(s->ts_ns % 1000000000u));
 	put_le32(h + 8, s->caplen);
 	put_le32(h + 12, s->len);
 	append(j, h, REC_HDR_LEN);
 	append(j, s + 1, s->caplen);
+	if (j->cfg.flush_ns && !j->pending_since && j->buf[j->cur].fill > j->written_fill)
+		j->pending_since = mono_ns();
 	j->st.packets++;
 	j->st.bytes += rec;
 	return true;
@@ -341,6 +360,13 @@ unsigned fh_journal_do_work(struct fh_journal *j, unsigned budget)
 			n++;
 		}
 		j->rr = (j->rr + 1) % j->n_rings;
+	}
+	/* the time bound on what sits in a partly filled buffer */
+	struct jbuf *b = &j->buf[j->cur];
+	if (j->cfg.flush_ns && j->pending_since && !b->busy && b->fill > j->written_fill &&
+	    !j->st.failed && mono_ns() - j->pending_since >= j->cfg.flush_ns) {
+		j->st.timed_flushes++;
+		start_write(j, j->cur);
 	}
 	return n;
 }

@@ -30,7 +30,11 @@
  * offsets; records span buffers. A file is rotated before a record would
  * take it past cfg.rotate_bytes, or when a packet's timestamp is
  * cfg.rotate_ns or more after the file's first packet; a rotated or closed
- * file is truncated to its exact length. fh_journal_flush() makes
+ * file is truncated to its exact length. With cfg.flush_ns, do_work also
+ * writes the partly filled buffer (padded to the block) once its oldest
+ * unwritten record is that old: a crash loses at most flush_ns of packets
+ * (plus what sat in the rings); the buffer takes no records while that write
+ * is in flight. fh_journal_flush() makes
  * everything pushed so far durable-on-the-file (the last partial block is
  * written padded and rewritten later); until the file is closed, bytes past
  * the flushed end are the preallocation's zeros (a reader stops at a zero
@@ -70,6 +74,8 @@ struct fh_journal_cfg {
 	uint64_t rotate_bytes;   /* file size cap, >= 2 * buf_bytes (default 1 GiB) */
 	uint64_t rotate_ns;      /* file time span by packet timestamps (0: no time rotation) */
 	uint32_t linktype;       /* pcap linktype (default 1, Ethernet) */
+	uint64_t flush_ns;       /* write a partly filled buffer once its oldest record waited
+				  * this long (monotonic time; 0: only full buffers, flush, close) */
 	enum fh_journal_direct direct;
 	bool no_prealloc;        /* skip fallocate() */
 };
@@ -83,6 +89,7 @@ struct fh_journal_stats {
 	uint64_t bytes;          /* pcap bytes (headers included) handed to the files */
 	uint64_t writes;         /* io_uring writes completed */
 	uint64_t buffer_waits;   /* do_work calls that found both buffers in flight */
+	uint64_t timed_flushes;  /* partial buffers written because of cfg.flush_ns */
 	uint64_t files;          /* files opened */
 	uint64_t prealloc_failed;/* fallocate() refused (EOPNOTSUPP...) */
 	bool direct;             /* the current file is written with O_DIRECT */

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -451,6 +453,64 @@ static void test_flush(void)
 	rm_dir(dir);
 }
 
+/* flush_ns: a journal core that only calls do_work() gets a partly filled
+ * buffer onto the file once it is old enough; a child killed with SIGKILL
+ * then leaves every record written before the bound in a readable file. */
+static void test_timed_flush_kill(void)
+{
+	const char *dir = mkdir_under("/tmp", "kill");
+	char path[512];
+	int pfd[2];
+
+	FH_CHECK(dir != NULL && pipe(pfd) == 0);
+	if (!dir)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		char err[256];
+		uint8_t f[400];
+		struct fh_journal_cfg c = small_cfg(dir);
+		c.flush_ns = 2000000; /* 2 ms */
+		struct fh_journal *j = fh_journal_create(&c, err, sizeof(err));
+		if (!j)
+			_exit(1);
+		for (uint32_t i = 0; i < 50; i++) /* 20 KB: far less than one 64 KiB buffer */
+			push_all(j, f, make_frame(f, i, sizeof(f)), 900 + i);
+		struct fh_journal_stats st;
+		unsigned k = 0;
+		do {
+			fh_journal_do_work(j, 0);
+			usleep(1000);
+			fh_journal_stats(j, &st);
+		} while ((st.timed_flushes == 0 || st.writes == 0) && ++k < 10000);
+		if (k == 10000)
+			_exit(1); /* never flushed: the parent's read sees no byte */
+		char ok = 1;
+		if (write(pfd[1], &ok, 1) != 1)
+			_exit(1);
+		for (;;)
+			pause(); /* killed here, the journal never closed */
+	}
+	char ok = 0;
+	FH_CHECK(read(pfd[0], &ok, 1) == 1 && ok == 1);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(pfd[0]);
+	close(pfd[1]);
+	snprintf(path, sizeof(path), "%s/fh-journal-000000.pcap", dir);
+	struct fh_pcap p;
+	struct fh_pcap_rec r;
+	FH_CHECK_EQ_I(fh_pcap_open(&p, path, FH_PCAP_BUFFERED), 0);
+	uint32_t n = 0;
+	while (fh_pcap_next(&p, &r) > 0 && r.caplen) { /* the zero padding ends it */
+		FH_CHECK_EQ_U(r.ts_ns, 900 + n);
+		n++;
+	}
+	fh_pcap_close(&p);
+	FH_CHECK_EQ_U(n, 50);
+	rm_dir(dir);
+}
+
 /* Two producer threads and a journal thread: every record, in order per producer. */
 struct prod {
 	struct fh_journal_ring *r;
@@ -599,6 +659,7 @@ static const struct fh_test_case cases[] = {
 	FH_CASE(test_ring_full),
 	FH_CASE(test_snaplen),
 	FH_CASE(test_flush),
+	FH_CASE(test_timed_flush_kill),
 	FH_CASE(test_producers),
 	FH_CASE(test_push_udp),
 	FH_CASE(test_bad_cfg),
