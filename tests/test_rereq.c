@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* test_rereq.c: MoldUDP64 re-request scheduling: request bytes, splitting, bounds, timeouts, back-off, give-up, fills. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fh_common.h"
+#include "fh_mold.h"
 #include "fh_rereq.h"
+#include "fh_rereq_srv.h"
+#include "fh_sim.h"
 #include "fh_test.h"
 
 #define MS 1000000ull
@@ -165,6 +173,114 @@ static void test_table_full(void)
 	FH_CHECK_EQ_I(fh_rereq_init(&q, &bad2, "S         "), -EINVAL);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * End to end over loopback UDP: a 10 000-message gap recovered from the
+ * re-request server (fh_rereq_srv over a simulated session), every message
+ * identical to the session's; then the server down: the range is given up
+ * after max_tries sends, exactly.
+ */
+static void test_loopback_server(void)
+{
+	static const char sess[10] = { 'R', 'R', 'T', 'E', 'S', 'T', '0', '0', '0', '1' };
+	struct fh_sim_cfg sc = fh_sim_cfg_default();
+	char err[256];
+
+	sc.seed = 9;
+	sc.messages = 20000;
+	sc.symbols = 50;
+	struct fh_sim_store *store = fh_sim_store_create(&sc, 1);
+	FH_CHECK(store != NULL);
+	if (!store)
+		return;
+	struct fh_rereq_srv_cfg scfg = { .store = store };
+	memcpy(scfg.session, sess, 10);
+	struct fh_rereq_srv *srv = fh_rereq_srv_create(&scfg, err, sizeof(err));
+	FH_CHECK(srv != NULL);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in me = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in to = me;
+	int rb = 4 << 20;
+	FH_CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&me, sizeof(me)) == 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb));
+	if (!srv || fd < 0) {
+		fh_sim_store_destroy(store);
+		return;
+	}
+	to.sin_port = htons(fh_rereq_srv_port(srv));
+
+	struct fh_rereq_cfg c = { .max_count = 1000, .max_outstanding = 4, .timeout_ns = 200 * MS };
+	struct fh_rereq q;
+	FH_CHECK_EQ_I(fh_rereq_init(&q, &c, sess), 0);
+	FH_CHECK_EQ_I(fh_rereq_gap(&q, 5001, 15000), 0);
+	uint8_t out[FH_REREQ_REQ_LEN], in[2048];
+	uint64_t got = 0, wrong = 0, a, b;
+	uint64_t t_end = mono_ns() + 20000 * MS; /* a bound, not a timing check */
+	while (q.n && mono_ns() < t_end) {
+		while (fh_rereq_poll(&q, mono_ns(), out))
+			sendto(fd, out, sizeof(out), 0, (struct sockaddr *)&to, sizeof(to));
+		fh_rereq_srv_poll(srv);
+		ssize_t r;
+		unsigned idle = 1;
+		while ((r = recv(fd, in, sizeof(in), 0)) > 0) {
+			struct fh_mold_hdr h;
+			idle = 0;
+			if (fh_mold_parse_hdr(in, (size_t)r, &h) < 0 || memcmp(h.session, sess, 10) ||
+			    fh_mold_check_blocks(in + FH_MOLD_HDR_LEN, (size_t)r - FH_MOLD_HDR_LEN, h.count) < 0) {
+				wrong++;
+				continue;
+			}
+			const uint8_t *cur = in + FH_MOLD_HDR_LEN;
+			for (unsigned k = 0; k < h.count; k++) {
+				size_t ml, sl;
+				const uint8_t *m = fh_mold_next_msg(&cur, &ml), *sm;
+				if (fh_sim_store_get(store, h.seq + k, &sm, &sl) < 0 || sl != ml || memcmp(sm, m, ml))
+					wrong++;
+			}
+			got += h.count;
+			fh_rereq_filled(&q, h.seq, h.seq + h.count - 1);
+		}
+		if (idle)
+			usleep(200);
+	}
+	FH_CHECK_EQ_U(fh_rereq_missing(&q), 0);
+	FH_CHECK_EQ_U(wrong, 0);
+	FH_CHECK(got >= 10000); /* a resend after a slow answer may bring some twice */
+	FH_CHECK(q.st.requests >= 10);
+	FH_CHECK_EQ_U(q.st.filled_msgs, 10000);
+	FH_CHECK_EQ_I(fh_rereq_next_failed(&q, &a, &b), 0);
+
+	/* outage: nothing answers, the range is given up after three sends */
+	struct fh_rereq_cfg c2 = { .timeout_ns = 2 * MS, .max_timeout_ns = 8 * MS, .max_tries = 3 };
+	FH_CHECK_EQ_I(fh_rereq_init(&q, &c2, sess), 0);
+	fh_rereq_srv_set_down(srv, true);
+	FH_CHECK_EQ_I(fh_rereq_gap(&q, 100, 199), 0);
+	t_end = mono_ns() + 5000 * MS;
+	while (q.n && mono_ns() < t_end) {
+		while (fh_rereq_poll(&q, mono_ns(), out))
+			sendto(fd, out, sizeof(out), 0, (struct sockaddr *)&to, sizeof(to));
+		fh_rereq_srv_poll(srv);
+		usleep(500);
+	}
+	fh_rereq_srv_poll(srv);
+	FH_CHECK_EQ_I(fh_rereq_next_failed(&q, &a, &b), 1);
+	FH_CHECK_EQ_U(a, 100);
+	FH_CHECK_EQ_U(b, 199);
+	struct fh_rereq_srv_stats st;
+	fh_rereq_srv_stats(srv, &st);
+	FH_CHECK_EQ_U(st.ignored, 3);
+	FH_CHECK_EQ_U(q.st.requests, 3);
+	close(fd);
+	fh_rereq_srv_destroy(srv);
+	fh_sim_store_destroy(store);
+}
+
 static const struct fh_test_case cases[] = {
 	FH_CASE(test_request_bytes),
 	FH_CASE(test_split_and_bound),
@@ -172,6 +288,7 @@ static const struct fh_test_case cases[] = {
 	FH_CASE(test_partial_answer),
 	FH_CASE(test_holes_and_overlaps),
 	FH_CASE(test_table_full),
+	FH_CASE(test_loopback_server),
 	{ 0 },
 };
 
