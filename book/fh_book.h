@@ -181,7 +181,7 @@ int fh_book_pvt_cross(struct fh_book *b, uint32_t instr, const struct fh_event *
  * events into out (room for FH_BOOK_MAX_OUT required). Returns the count,
  * or -EPROTO when the crossed policy is ABORT and the book became crossed
  * or locked outside a halt (the events of that message are still written:
- * the count is then lost, see fh_book_last_out()).
+ * their count is then fh_book_last_out()).
  *
  * Order flow: A/F, E/C, X, D, U change the book and emit L2 updates
  * (FH_L2_NEW / CHANGE / DELETE, 1-based level within the top-N, the last one
