@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* test_seqbuf.c: MoldUDP64 hold buffer in front of fh_mold: A/B reordering without false gaps, real gaps on expiry, bounds. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fh_mold.h"
+#include "fh_rereq.h"
+#include "fh_rereq_srv.h"
 #include "fh_seqbuf.h"
+#include "fh_sim.h"
 #include "fh_test.h"
 
 #define MS 1000000ull
@@ -200,11 +208,173 @@ static void test_deliver_cases(void)
 	fh_seqbuf_free(&sb);
 }
 
+/* ---- recovery end to end: hold buffer + re-request + server, over loopback ---- */
+
+#define RPER 20 /* messages per packet */
+
+struct rec {
+	struct fh_mold m;
+	const struct fh_sim_store *store;
+	uint64_t delivered, wrong, next;
+};
+
+static void rec_feed(struct rec *r, unsigned line, const uint8_t *p, uint32_t len)
+{
+	struct fh_mold_rx rx;
+	if (fh_mold_rx(&r->m, line, p, len, 0, &rx) < 0)
+		return;
+	const uint8_t *cur = rx.next;
+	for (unsigned i = 0; i < rx.n; i++) {
+		size_t ml, sl;
+		const uint8_t *msg = fh_mold_next_msg(&cur, &ml), *sm;
+		uint64_t seq = rx.first_seq + i;
+		if (seq != r->next || fh_sim_store_get(r->store, seq, &sm, &sl) < 0 || sl != ml ||
+		    memcmp(sm, msg, ml) != 0)
+			r->wrong++;
+		r->next = seq + 1;
+		r->delivered++;
+	}
+}
+
+static void rec_offer(struct rec *r, struct fh_seqbuf *sb, unsigned line, const uint8_t *p,
+		      uint32_t len, uint64_t now)
+{
+	const uint8_t *q;
+	unsigned l;
+	uint32_t ql;
+	enum fh_seqbuf_verdict v = fh_seqbuf_offer(sb, &r->m, line, p, len, now);
+	while (v == FH_SEQBUF_FULL && (q = fh_seqbuf_next(sb, &r->m, now, &l, &ql))) {
+		rec_feed(r, l, q, ql);
+		fh_seqbuf_pop(sb);
+		v = fh_seqbuf_offer(sb, &r->m, line, p, len, now);
+	}
+	if (v == FH_SEQBUF_DELIVER)
+		rec_feed(r, line, p, len);
+	while ((q = fh_seqbuf_next(sb, &r->m, now, &l, &ql))) {
+		rec_feed(r, l, q, ql);
+		fh_seqbuf_pop(sb);
+	}
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * A session on lines A and B, each losing its own packets, and 50 packets
+ * (1000 messages) lost on both: the hold buffer keeps what arrives beyond the
+ * hole, fh_rereq asks the server (fh_rereq_srv over the same session, on
+ * 127.0.0.1) for the hole, the answers go through the hold buffer as a third
+ * line: fh_mold never reports a gap, and every message of the session is
+ * delivered once, in order, byte-identical (so any book built from them is
+ * the book of the lossless session).
+ */
+static void test_recovery_loopback(void)
+{
+	static const char sess[10] = { 'R', 'E', 'C', 'O', 'V', 'E', 'R', '0', '0', '1' };
+	struct fh_sim_cfg sc = fh_sim_cfg_default();
+	char err[256];
+
+	sc.seed = 12;
+	sc.messages = 20000;
+	sc.symbols = 50;
+	struct fh_sim_store *store = fh_sim_store_create(&sc, 1);
+	FH_CHECK(store != NULL);
+	if (!store)
+		return;
+	struct fh_rereq_srv_cfg scfg = { .store = store };
+	memcpy(scfg.session, sess, 10);
+	struct fh_rereq_srv *srv = fh_rereq_srv_create(&scfg, err, sizeof(err));
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in me = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in to = me;
+	FH_CHECK(srv && fd >= 0 && bind(fd, (struct sockaddr *)&me, sizeof(me)) == 0);
+	if (!srv || fd < 0) {
+		fh_sim_store_destroy(store);
+		return;
+	}
+	to.sin_port = htons(fh_rereq_srv_port(srv));
+
+	struct rec r = { .store = store, .next = 1 };
+	struct fh_seqbuf sb;
+	struct fh_seqbuf_cfg bc = { .max_pkts = 1024, .hold_ns = 5000 * MS }; /* recovery hold */
+	struct fh_rereq q;
+	struct fh_rereq_cfg qc = { .max_count = 300, .max_outstanding = 2, .timeout_ns = 100 * MS };
+	fh_mold_init(&r.m, 0, NULL);
+	FH_CHECK_EQ_I(fh_seqbuf_init(&sb, &bc), 0);
+	FH_CHECK_EQ_I(fh_rereq_init(&q, &qc, sess), 0);
+
+	uint8_t pkt[2048], out[FH_REREQ_REQ_LEN], in[2048];
+	uint64_t gap_first = 0, gap_last = 0, answers = 0;
+	unsigned npk = 20000 / RPER;
+	uint64_t t_end = now_ns() + 20000 * MS; /* a bound, not a timing check */
+	for (unsigned k = 0; (k < npk || sb.n || q.n) && now_ns() < t_end; k++) {
+		if (k < npk) {
+			/* packet k: messages k*RPER+1 .. (k+1)*RPER */
+			size_t len = FH_MOLD_HDR_LEN;
+			fh_mold_put_hdr(pkt, "RECOVER001", (uint64_t)k * RPER + 1, RPER);
+			for (unsigned i = 0; i < RPER; i++) {
+				const uint8_t *m;
+				size_t ml;
+				fh_sim_store_get(store, (uint64_t)k * RPER + 1 + i, &m, &ml);
+				pkt[len] = (uint8_t)(ml >> 8), pkt[len + 1] = (uint8_t)ml;
+				memcpy(pkt + len + 2, m, ml);
+				len += 2 + ml;
+			}
+			bool both = k >= 300 && k < 350;
+			bool lost_a = both || k % 37 == 5;
+			bool lost_b = both || (k % 41 == 7 && k % 37 != 5);
+			if (!lost_a)
+				rec_offer(&r, &sb, 0, pkt, (uint32_t)len, now_ns());
+			if (!lost_b)
+				rec_offer(&r, &sb, 1, pkt, (uint32_t)len, now_ns());
+		}
+		/* a hole in front of held packets: ask for it (once per new hole) */
+		if (sb.n && sb.ent[0].seq > r.m.expected &&
+		    (r.m.expected != gap_first || sb.ent[0].seq - 1 != gap_last)) {
+			gap_first = r.m.expected;
+			gap_last = sb.ent[0].seq - 1;
+			fh_rereq_gap(&q, gap_first, gap_last);
+		}
+		while (fh_rereq_poll(&q, now_ns(), out))
+			sendto(fd, out, sizeof(out), 0, (struct sockaddr *)&to, sizeof(to));
+		fh_rereq_srv_poll(srv);
+		ssize_t n;
+		while ((n = recv(fd, in, sizeof(in), 0)) > 0) {
+			struct fh_mold_hdr h;
+			if (fh_mold_parse_hdr(in, (size_t)n, &h) == 0 && h.count) {
+				answers++;
+				fh_rereq_filled(&q, h.seq, h.seq + h.count - 1);
+				rec_offer(&r, &sb, 2, in, (uint32_t)n, now_ns());
+			}
+		}
+		if (k >= npk)
+			usleep(100);
+	}
+	FH_CHECK_EQ_U(r.m.gaps_count, 0);
+	FH_CHECK_EQ_U(r.delivered, 20000);
+	FH_CHECK_EQ_U(r.wrong, 0);
+	FH_CHECK_EQ_U(r.m.late_msgs, 0);
+	FH_CHECK(q.st.requests >= 4); /* 1000 messages in requests of at most 300 */
+	FH_CHECK(answers > 0);
+	FH_CHECK_EQ_U(q.st.failed_ranges, 0);
+	FH_CHECK_EQ_U(sb.st.expired, 0);
+	FH_CHECK(sb.st.held > 0);
+	close(fd);
+	fh_seqbuf_free(&sb);
+	fh_rereq_srv_destroy(srv);
+	fh_sim_store_destroy(store);
+}
+
 static const struct fh_test_case cases[] = {
 	FH_CASE(test_ab_reorder),
 	FH_CASE(test_both_lines_expire),
 	FH_CASE(test_full),
 	FH_CASE(test_deliver_cases),
+	FH_CASE(test_recovery_loopback),
 	{ 0 },
 };
 
