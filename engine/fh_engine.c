@@ -79,13 +79,13 @@ void fh_engine_cfg_default(struct fh_engine_cfg *c)
 	r->min_bps = 150;
 	r->cooldown_ms = 1000;
 
-	add_rule(c, FH_ENGINE_RULE_VOLUME_SURGE, FH_SEV_WARNING, 5.0);
+	add_rule(c, FH_ENGINE_RULE_VOLUME_SURGE, FH_SEV_WARNING, 10.0);
 	r = &c->rules[c->n_rules - 1];
 	r->lookback = 60;
 	r->min_samples = 5;
 	r->window_ms = 1000;
 	r->min_qty = 5000;
-	r->min_trades = 10;
+	r->min_trades = 12;
 
 	add_rule(c, FH_ENGINE_RULE_SPIKE_SURGE, FH_SEV_CRITICAL, 3.0);
 	r = &c->rules[c->n_rules - 1];
