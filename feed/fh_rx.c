@@ -30,6 +30,63 @@ static void *rx_alloc(size_t size, int socket)
 
 static void engine_emit(void *arg, const struct fh_event *ev);
 
+static void stage(struct fh_rx_core *c, const struct fh_event *ev);
+
+/* FIX session events: the decoded L2 levels and trades, then the book's BBO. */
+static void fix_events(void *arg, const struct fh_event *ev, unsigned n)
+{
+	struct fh_rx_chan *ch = arg;
+	struct fh_rx_core *c = ch->core;
+	struct fh_event out[FH_L2BOOK_MAX_OUT];
+
+	for (unsigned i = 0; i < n; i++) {
+		stage(c, &ev[i]);
+		if (c->engine)
+			fh_engine_process(c->engine, &ev[i]);
+		int k = fh_l2book_apply(ch->l2, &ev[i], out);
+		for (int j = 0; j < k; j++) {
+			stage(c, &out[j]);
+			if (c->engine)
+				fh_engine_process(c->engine, &out[j]);
+		}
+	}
+	ch->st.messages++;
+	ch->st.events += n;
+}
+
+/* Session log lines go to stderr: the session logs on connects, logons,
+ * gaps and errors, never per message. */
+static void fix_log(void *arg, const char *line)
+{
+	const struct fh_rx_chan *ch = arg;
+	fprintf(stderr, "{\"level\":\"info\",\"event\":\"fix_session\",\"source\":\"%s\",\"msg\":\"%s\"}\n",
+		ch->cfg.name, line);
+}
+
+static int fix_init(struct fh_rx_chan *ch, const struct fh_rx_chan_cfg *cfg, char *err,
+		    size_t errlen)
+{
+	struct fh_l2book_cfg bc = { .max_instruments = cfg->book.max_instruments,
+				    .depth = cfg->book.depth };
+
+	if (!cfg->fix) {
+		snprintf(err, errlen, "%s: no FIX session configuration", cfg->name);
+		return -EINVAL;
+	}
+	ch->l2 = fh_l2book_create(&bc);
+	if (!ch->l2) {
+		snprintf(err, errlen, "%s: FIX books: %s", cfg->name, strerror(errno));
+		return -ENOMEM;
+	}
+	ch->fix = fh_fix_session_create(cfg->fix, fix_events, fix_log, ch);
+	if (!ch->fix) {
+		snprintf(err, errlen, "%s: FIX session: %s", cfg->name, strerror(errno));
+		return -EINVAL;
+	}
+	fh_fix_set_dlq(fh_fix_session_decoder(ch->fix), cfg->dlq);
+	return 0;
+}
+
 static int chan_init(struct fh_rx_core *c, struct fh_rx_chan *ch, const struct fh_rx_chan_cfg *cfg,
 		     char *err, size_t errlen)
 {
@@ -51,8 +108,13 @@ static int chan_init(struct fh_rx_core *c, struct fh_rx_chan *ch, const struct f
 			return -EINVAL;
 		}
 	}
+	ch->core = c;
+	ch->peak_1s.width_ns = 1000000000ull;
+	ch->peak_1ms.width_ns = 1000000ull;
 	fh_mold_init(&ch->mold, cfg->source_id, cfg->dlq);
 	fh_itch_decoder_init(&ch->dec, cfg->source_id, cfg->day_base_ns, cfg->dlq);
+	if (cfg->kind == FH_RX_FIX)
+		return fix_init(ch, cfg, err, errlen);
 	if (c->cfg.numa_socket >= 0 && numa_available() >= 0)
 		numa_set_preferred(c->cfg.numa_socket);
 	ret = fh_book_create(&cfg->book, &ch->book, berr, sizeof(berr));
@@ -62,8 +124,6 @@ static int chan_init(struct fh_rx_core *c, struct fh_rx_chan *ch, const struct f
 		snprintf(err, errlen, "%s: books: %s", cfg->name, berr);
 		return ret;
 	}
-	ch->peak_1s.width_ns = 1000000000ull;
-	ch->peak_1ms.width_ns = 1000000ull;
 	ch->pace_ticks_per_ns = fh_tsc_clock.hz / 1e9;
 	if (ch->pace_ticks_per_ns <= 0)
 		ch->pace_ticks_per_ns = 1.0;
@@ -146,6 +206,10 @@ void fh_rx_core_destroy(struct fh_rx_core *c)
 			rte_pktmbuf_free(ch->pend[k]);
 		if (ch->book)
 			fh_book_destroy(ch->book);
+		if (ch->fix)
+			fh_fix_session_destroy(ch->fix);
+		if (ch->l2)
+			fh_l2book_destroy(ch->l2);
 	}
 	free(c->chans);
 	free(c->ring);
@@ -468,6 +532,40 @@ static unsigned poll_kudp(struct fh_rx_core *c, struct fh_rx_chan *ch)
 	return work;
 }
 
+static unsigned poll_fix(struct fh_rx_core *c, struct fh_rx_chan *ch)
+{
+	uint64_t t0 = fh_rdtsc();
+	uint64_t msgs0 = ch->st.messages;
+
+	c->burst_tsc = t0;
+	int w = fh_fix_session_do_work(ch->fix, fh_clock_ns(CLOCK_MONOTONIC));
+	if (ch->st.messages != msgs0) {
+		ch->st.last_rx_ns = fh_tsc_wall_ns(t0);
+		fh_rx_flush(c);
+		burst_done(c, ch, t0, ch->st.last_rx_ns, ch->st.messages - msgs0);
+	}
+	return w > 0 ? (unsigned)w : 0;
+}
+
+void fh_rx_stop_sessions(struct fh_rx_core *c)
+{
+	for (unsigned i = 0; i < c->n_chans; i++) {
+		struct fh_rx_chan *ch = &c->chans[i];
+		if (!ch->fix)
+			continue;
+		uint64_t t0 = fh_clock_ns(CLOCK_MONOTONIC);
+		fh_fix_session_stop(ch->fix, t0);
+		while (fh_fix_session_state(ch->fix) != FH_FIX_SS_STOPPED &&
+		       fh_clock_ns(CLOCK_MONOTONIC) - t0 < 3000000000ull) {
+			if (!fh_fix_session_do_work(ch->fix, fh_clock_ns(CLOCK_MONOTONIC))) {
+				struct timespec ts = { 0, 200000 };
+				nanosleep(&ts, NULL);
+			}
+		}
+	}
+	fh_rx_flush(c);
+}
+
 /* Snapshot of one book: BOOK_SNAPSHOT, then its top levels flagged SNAPSHOT. */
 static void snapshot_book(struct fh_rx_core *c, struct fh_rx_chan *ch, uint32_t instr)
 {
@@ -514,6 +612,8 @@ static void snapshot_book(struct fh_rx_core *c, struct fh_rx_chan *ch, uint32_t 
 
 static void snapshot_all(struct fh_rx_core *c, struct fh_rx_chan *ch)
 {
+	if (!ch->book)
+		return;
 	for (uint32_t t = 0; t < fh_book_max_instruments(ch->book); t++)
 		if (fh_book_order_count(ch->book, t) || fh_book_flags(ch->book, t))
 			snapshot_book(c, ch, t);
@@ -537,7 +637,8 @@ FH_COLD static void serve_snapshots(struct fh_rx_core *c)
 			if (src != UINT16_MAX && src != ch->cfg.source_id)
 				continue;
 			if (instr != FH_INSTRUMENT_NONE) {
-				snapshot_book(c, ch, instr);
+				if (ch->book)
+					snapshot_book(c, ch, instr);
 				continue;
 			}
 			snapshot_all(c, ch);
@@ -560,6 +661,8 @@ FH_COLD static void periodic_snapshots(struct fh_rx_core *c, uint64_t now)
 	hdr.recv_ts_ns = fh_tsc_wall_ns(now);
 	for (unsigned i = 0; i < c->n_chans; i++) {
 		struct fh_rx_chan *ch = &c->chans[i];
+		if (!ch->book)
+			continue;
 		hdr.source_id = ch->cfg.source_id;
 		hdr.seq = ch->mold.expected ? ch->mold.expected - 1 : 0;
 		unsigned n = fh_book_snapshot_all(ch->book, &ch->snap_cursor, &hdr, ev, 16);
@@ -578,7 +681,11 @@ unsigned fh_rx_do_work(struct fh_rx_core *c)
 	c->loops++;
 	for (unsigned i = 0; i < c->n_chans; i++) {
 		struct fh_rx_chan *ch = &c->chans[i];
-		work += ch->cfg.kind == FH_RX_DPDK ? poll_dpdk(c, ch) : poll_kudp(c, ch);
+		switch (ch->cfg.kind) {
+		case FH_RX_DPDK: work += poll_dpdk(c, ch); break;
+		case FH_RX_KUDP: work += poll_kudp(c, ch); break;
+		case FH_RX_FIX: work += poll_fix(c, ch); break;
+		}
 	}
 	if (fh_unlikely(__atomic_load_n(&c->req_head, __ATOMIC_ACQUIRE) != c->req_tail ||
 			__atomic_load_n(&c->req_all, __ATOMIC_ACQUIRE)))

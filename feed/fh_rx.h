@@ -35,6 +35,8 @@
 #include "fh_common.h"
 #include "fh_dpdk.h"
 #include "fh_engine.h"
+#include "fh_fix_session.h"
+#include "fh_l2book.h"
 #include "fh_event.h"
 #include "fh_itch.h"
 #include "fh_kudp.h"
@@ -52,6 +54,7 @@
 enum fh_rx_kind {
 	FH_RX_DPDK = 1,
 	FH_RX_KUDP = 2,
+	FH_RX_FIX = 3, /* a FIX market-data session (kernel TCP), L2 book from its levels */
 };
 
 enum fh_rx_pace {
@@ -75,6 +78,8 @@ struct fh_rx_chan_cfg {
 	struct fh_kudp *kudp[FH_RX_MAX_LINES];
 	unsigned n_lines;
 	struct fh_rx_line_cfg line[FH_RX_MAX_LINES];
+	/* FH_RX_FIX: the session (logon, subscriptions, recovery) */
+	const struct fh_fix_session_cfg *fix;
 	enum fh_rx_pace pace;
 	double speed;             /* with FH_RX_PACE_RECORDED: 1.0 = recorded */
 	uint64_t expected_frames; /* replay: frames in the capture; 0 live */
@@ -113,6 +118,9 @@ struct fh_rx_chan_stats {
 
 struct fh_rx_chan {
 	struct fh_rx_chan_cfg cfg;
+	struct fh_rx_core *core;
+	struct fh_fix_session *fix;  /* FH_RX_FIX */
+	struct fh_l2book *l2;        /* FH_RX_FIX: its books (book is NULL) */
 	struct fh_mold mold;
 	struct fh_itch_decoder dec;
 	struct fh_book *book;
@@ -211,6 +219,10 @@ bool fh_rx_done(const struct fh_rx_core *c);
 /* From the publisher thread: ask for a snapshot of one book (instrument
  * FH_INSTRUMENT_NONE: every book of the source; source_id UINT16_MAX: all). */
 void fh_rx_request_snapshot(struct fh_rx_core *c, uint16_t source_id, uint32_t instrument);
+
+/* Logs out of every FIX session (bounded wait); call on the core's thread
+ * after its loop. */
+void fh_rx_stop_sessions(struct fh_rx_core *c);
 
 /* Rejections of a channel: frame checks, MoldUDP64 and ITCH decoding. */
 uint64_t fh_rx_chan_rejects(const struct fh_rx_chan *ch);

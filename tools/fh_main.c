@@ -20,6 +20,9 @@
 #include "fh_dlq.h"
 #include "fh_dpdk.h"
 #include "fh_engine.h"
+#include "fh_fix.h"
+#include "fh_fix_session.h"
+#include "fh_l2book.h"
 #include "fh_http.h"
 #include "fh_kafka.h"
 #include "fh_kudp.h"
@@ -53,6 +56,7 @@ struct app {
 	struct fh_dpdk_port ports[FH_CFG_MAX_SOURCES];
 	struct fh_kudp kudp[FH_CFG_MAX_SOURCES][FH_RX_MAX_LINES];
 	uint64_t *frame_ts[FH_CFG_MAX_SOURCES]; /* capture times of replayed sources */
+	struct fh_fix_session_cfg fixcfg[FH_CFG_MAX_SOURCES];
 	unsigned n_cores;
 	int core_lcore[FH_CFG_MAX_RX_CORES];
 	struct fh_rx_core *cores[FH_CFG_MAX_RX_CORES];
@@ -168,6 +172,7 @@ static int rx_main(void *arg)
 			break;
 		idle(&empty, a->o.spin);
 	}
+	fh_rx_stop_sessions(c); /* FIX: Logout, bounded wait */
 	fh_rx_flush(c);
 	__atomic_sub_fetch(&a->rx_running, 1, __ATOMIC_RELEASE);
 	return 0;
@@ -348,7 +353,8 @@ static int register_metrics(struct app *a, struct rx_arg *xs)
 			const char *src = ch->cfg.name;
 			snprintf(l, sizeof(l), "source=\"%s\",core=\"%d\"", src, a->core_lcore[i]);
 			REG(fh_metrics_counter_fn(a->metrics, "fh_packets_total", "Packets received, per source and core", l, rd_u64, &ch->st.frames));
-			REG(fh_metrics_counter_fn(a->metrics, "fh_messages_total", "Messages decoded, per source and core", l, rd_u64, &ch->dec.messages));
+			REG(fh_metrics_counter_fn(a->metrics, "fh_messages_total", "Messages decoded, per source and core", l, rd_u64,
+						  ch->fix ? &ch->st.messages : &ch->dec.messages));
 			REG(fh_metrics_counter_fn(a->metrics, "fh_events_total", "Events handed to the publisher, per source and core", l, rd_u64, &ch->st.events));
 			snprintf(l, sizeof(l), "source=\"%s\",reason=\"not_our_group\"", src);
 			REG(fh_metrics_counter_fn(a->metrics, "fh_drops_total", "Packets dropped, by reason", l, rd_u64, &ch->st.not_ours));
@@ -471,6 +477,14 @@ static int open_port(struct app *a, const struct fh_cfg_source *s, const char *d
 	return 0;
 }
 
+/* Bounded string copy, always NUL-terminated. */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
 static int build_chan(struct app *a, const struct fh_cfg_source *s, struct fh_rx_chan_cfg *cc,
 		      char *err, size_t errlen)
 {
@@ -494,10 +508,26 @@ static int build_chan(struct app *a, const struct fh_cfg_source *s, struct fh_rx
 		cc->line[l].group = s->line[l].group_addr;
 		cc->line[l].port = s->line[l].port;
 	}
-	if (s->protocol != FH_CFG_PROTO_ITCH50) {
-		snprintf(err, errlen, "source %s: protocol %s is not served by fh's RX cores yet (use fh-fix)",
-			 s->name, fh_config_protocol_name(s->protocol));
-		return -ENOTSUP;
+	if (s->protocol == FH_CFG_PROTO_FIX) {
+		struct fh_fix_session_cfg *fc = &a->fixcfg[s->id];
+		if (s->transport != FH_CFG_TR_TCP) {
+			snprintf(err, errlen, "source %s: FIX runs over transport tcp", s->name);
+			return -ENOTSUP;
+		}
+		memset(fc, 0, sizeof(*fc));
+		copy_str(fc->host, sizeof(fc->host), s->fix.host);
+		fc->port = s->fix.port;
+		copy_str(fc->sender, sizeof(fc->sender), s->fix.sender_comp_id);
+		copy_str(fc->target, sizeof(fc->target), s->fix.target_comp_id);
+		fc->heartbeat_s = s->fix.heartbeat_s;
+		copy_str(fc->seq_file, sizeof(fc->seq_file), s->fix.seq_store);
+		for (unsigned i = 0; i < s->fix.n_subscriptions && i < FH_FIX_SESSION_MAX_SYMBOLS; i++)
+			copy_str(fc->symbols[fc->n_symbols++], FH_FIX_SYMBOL_MAX, s->fix.subscriptions[i]);
+		fc->decoder.source_id = s->id;
+		fc->decoder.max_instruments = cc->book.max_instruments;
+		cc->kind = FH_RX_FIX;
+		cc->fix = fc;
+		return 0;
 	}
 	switch (s->transport) {
 	case FH_CFG_TR_PCAP: {
@@ -663,6 +693,63 @@ static int build_publisher(struct app *a, char *err, size_t errlen)
 }
 
 /* ---- exit reports ---- */
+
+/* Books of a channel, whichever kind: ITCH order books or FIX L2 books. */
+struct lvl {
+	int64_t price;
+	uint64_t qty;
+	uint32_t orders;
+};
+
+static uint32_t chan_max_instr(const struct fh_rx_chan *ch)
+{
+	return ch->book ? fh_book_max_instruments(ch->book) : ch->l2->cfg.max_instruments;
+}
+
+static const char *chan_symbol(const struct fh_rx_chan *ch, uint32_t instr)
+{
+	if (ch->book)
+		return fh_book_symbol(ch->book, instr);
+	const struct fh_fix_instr *fi = fh_fix_instrument(fh_fix_session_decoder(ch->fix), instr);
+	return fi ? fi->sym : "?";
+}
+
+static unsigned chan_levels(const struct fh_rx_chan *ch, uint32_t instr, uint8_t side,
+			    struct lvl *out, unsigned max)
+{
+	unsigned n;
+	if (ch->book) {
+		struct fh_book_level_view v[256];
+		unsigned cap = max < 256 ? max : 256;
+		n = fh_book_levels(ch->book, instr, side, v, cap);
+		if (n > cap)
+			n = cap;
+		for (unsigned i = 0; i < n; i++)
+			out[i] = (struct lvl){ v[i].price, v[i].qty, v[i].orders };
+	} else {
+		struct fh_l2_level v[256];
+		unsigned cap = max < 256 ? max : 256;
+		/* fh_l2book_levels() returns the side's level count, copies at most cap */
+		n = fh_l2book_levels(ch->l2, instr, side, v, cap);
+		if (n > cap)
+			n = cap;
+		for (unsigned i = 0; i < n; i++)
+			out[i] = (struct lvl){ v[i].price, v[i].qty, v[i].orders };
+	}
+	return n;
+}
+
+static bool chan_has_book(const struct fh_rx_chan *ch, uint32_t instr)
+{
+	struct lvl l;
+	return chan_levels(ch, instr, FH_SIDE_BID, &l, 1) || chan_levels(ch, instr, FH_SIDE_ASK, &l, 1);
+}
+
+static uint64_t chan_checksum(const struct fh_rx_chan *ch, uint32_t instr, unsigned depth)
+{
+	return ch->book ? fh_book_checksum(ch->book, instr, depth)
+			: fh_l2book_checksum(ch->l2, instr, depth);
+}
 struct book_key {
 	const char *sym;
 	uint32_t instr;
@@ -678,7 +765,7 @@ static int cmp_key(const void *x, const void *y)
 static int write_books(struct app *a, const char *path)
 {
 	FILE *f = fopen(path, "w");
-	struct fh_book_level_view lv[1024];
+	struct lvl lv[256];
 	static const uint8_t sides[2] = { FH_SIDE_BID, FH_SIDE_ASK };
 
 	if (!f)
@@ -686,21 +773,20 @@ static int write_books(struct app *a, const char *path)
 	for (unsigned i = 0; i < a->n_cores; i++) {
 		for (unsigned k = 0; k < a->cores[i]->n_chans; k++) {
 			struct fh_rx_chan *ch = &a->cores[i]->chans[k];
-			uint32_t max = fh_book_max_instruments(ch->book), n = 0;
+			uint32_t max = chan_max_instr(ch), n = 0;
 			struct book_key *keys = calloc(max, sizeof(*keys));
 			if (!keys) {
 				fclose(f);
 				return -ENOMEM;
 			}
 			for (uint32_t t = 0; t < max; t++)
-				if (fh_book_level_count(ch->book, t, FH_SIDE_BID) ||
-				    fh_book_level_count(ch->book, t, FH_SIDE_ASK))
-					keys[n++] = (struct book_key){ fh_book_symbol(ch->book, t), t };
+				if (chan_has_book(ch, t))
+					keys[n++] = (struct book_key){ chan_symbol(ch, t), t };
 			qsort(keys, n, sizeof(*keys), cmp_key);
 			for (uint32_t j = 0; j < n; j++) {
 				for (unsigned s = 0; s < 2; s++) {
-					unsigned nl = fh_book_levels(ch->book, keys[j].instr, sides[s], lv,
-								     FH_ARRAY_SIZE(lv));
+					unsigned nl = chan_levels(ch, keys[j].instr, sides[s], lv,
+								  FH_ARRAY_SIZE(lv));
 					for (unsigned l = 0; l < nl; l++) {
 						char px[32];
 						fh_price_format(lv[l].price, 4, px, sizeof(px));
@@ -741,21 +827,20 @@ static int write_digest(struct app *a, const char *path)
 	for (unsigned i = 0; i < a->n_cores; i++) {
 		for (unsigned k = 0; k < a->cores[i]->n_chans; k++) {
 			struct fh_rx_chan *ch = &a->cores[i]->chans[k];
-			uint32_t max = fh_book_max_instruments(ch->book), n = 0;
+			uint32_t max = chan_max_instr(ch), n = 0;
 			struct book_key *keys = calloc(max, sizeof(*keys));
 			if (!keys) {
 				fclose(f);
 				return -ENOMEM;
 			}
 			for (uint32_t t = 0; t < max; t++)
-				if (fh_book_level_count(ch->book, t, FH_SIDE_BID) ||
-				    fh_book_level_count(ch->book, t, FH_SIDE_ASK))
-					keys[n++] = (struct book_key){ fh_book_symbol(ch->book, t), t };
+				if (chan_has_book(ch, t))
+					keys[n++] = (struct book_key){ chan_symbol(ch, t), t };
 			qsort(keys, n, sizeof(*keys), cmp_key);
 			unsigned depth = ch->cfg.book.depth ? ch->cfg.book.depth : FH_BOOK_DEF_DEPTH;
 			for (uint32_t j = 0; j < n; j++)
 				fprintf(f, "book %s %s %016" PRIx64 "\n", ch->cfg.name, keys[j].sym,
-					fh_book_checksum(ch->book, keys[j].instr, depth));
+					chan_checksum(ch, keys[j].instr, depth));
 			free(keys);
 		}
 	}
@@ -769,6 +854,26 @@ static void print_summary(struct app *a, FILE *f, const struct fh_pub_stats *ps)
 	for (unsigned i = 0; i < a->n_cores; i++) {
 		for (unsigned k = 0; k < a->cores[i]->n_chans; k++) {
 			const struct fh_rx_chan *ch = &a->cores[i]->chans[k];
+			if (ch->fix) {
+				const struct fh_fix_session_stats *fs = fh_fix_session_stats(ch->fix);
+				uint64_t no, ni;
+				fh_fix_session_seqs(ch->fix, &no, &ni);
+				fprintf(f, "%s{\"name\":\"%s\",\"id\":%u,\"protocol\":\"fix\",\"messages\":%" PRIu64
+					",\"events\":%" PRIu64 ",\"connects\":%" PRIu64 ",\"logons\":%" PRIu64
+					",\"disconnects\":%" PRIu64 ",\"msgs_in\":%" PRIu64 ",\"gaps\":%" PRIu64
+					",\"resend_requests_out\":%" PRIu64 ",\"gap_fills_in\":%" PRIu64
+					",\"poss_dup_in\":%" PRIu64 ",\"test_requests_out\":%" PRIu64
+					",\"snapshot_requests\":%" PRIu64 ",\"rejects_out\":%" PRIu64
+					",\"garbled_in\":%" PRIu64 ",\"next_out\":%" PRIu64 ",\"next_in\":%" PRIu64
+					",\"crossed\":%" PRIu64 ",\"accounted\":true}",
+					first ? "" : ",", ch->cfg.name, ch->cfg.source_id, ch->st.messages,
+					ch->st.events, fs->connects, fs->logons, fs->disconnects, fs->msgs_in,
+					fs->gaps, fs->resend_requests_out, fs->gap_fills_in, fs->poss_dup_in,
+					fs->test_requests_out, fs->snapshot_requests, fs->rejects_out,
+					fs->garbled_in, no, ni, ch->l2->crossed);
+				first = false;
+				continue;
+			}
 			const struct fh_book_stats *bs = fh_book_stats(ch->book);
 			uint64_t frame_drops = 0, frame_rej = 0, mold_rej = 0, dec_rej = 0;
 			for (unsigned r = FH_PKT_SKIP_NOT_IPV4; r < FH_PKT__COUNT; r++) {
@@ -1009,7 +1114,8 @@ int main(int argc, char **argv)
 		}
 		rx_pthread[i] = true;
 	}
-	if (pthread_create(&ctl, NULL, control_thread, a) != 0) {
+	bool ctl_started = pthread_create(&ctl, NULL, control_thread, a) == 0;
+	if (!ctl_started) {
 		fprintf(stderr, "fh: cannot start the control thread\n");
 		a->rx_stop = 1;
 		rc = 1;
@@ -1023,12 +1129,14 @@ int main(int argc, char **argv)
 			pthread_join(rx_threads[i], NULL);
 	while (fh_pub_do_work(a->pub))
 		;
+	/* The control thread's gauges read the publisher: stop it first. */
+	a->ctl_stop = 1;
+	if (ctl_started)
+		pthread_join(ctl, NULL);
 	struct fh_pub_stats ps;
 	int flush_ms = (int)(a->cfg.publish.kafka.flush_timeout_ns / 1000000ull);
 	uint64_t undelivered = fh_pub_close(a->pub, flush_ms, false, &ps);
 	a->pub = NULL;
-	a->ctl_stop = 1;
-	pthread_join(ctl, NULL);
 	fh_dlq_flush(&a->dlq);
 	if (undelivered)
 		logj("warning", "kafka_undelivered", "\"events\":%" PRIu64, undelivered);
