@@ -65,6 +65,7 @@ struct app {
 	struct fh_metrics *metrics;
 	struct fh_http *http;
 	struct fh_memstat mem;
+	struct fh_memstat_watch mem_watch; /* resident growth after the first second */
 	int lat[FH_CFG_MAX_RX_CORES][FH_RX_STAGE__COUNT];
 	uint64_t start_ns;
 	/* lifecycle */
@@ -244,6 +245,7 @@ static void *control_thread(void *arg)
 		uint64_t now = fh_clock_ns(CLOCK_REALTIME);
 		if (now >= next_tick) {
 			fh_memstat_read(&a->mem);
+			fh_memstat_watch_sample(&a->mem_watch, now);
 			fh_metrics_tick(a->metrics, now);
 			next_tick = now + interval;
 		}
@@ -410,6 +412,8 @@ static int register_metrics(struct app *a, struct rx_arg *xs)
 		REG(fh_metrics_counter_fn(a->metrics, "fh_kafka_delivery_errors_total", "Kafka deliveries failed after retries", "", kafka_errors, a));
 	}
 	REG(fh_memstat_register(a->metrics, &a->mem));
+	fh_memstat_watch_init(&a->mem_watch, 1000000000ull);
+	REG(fh_memstat_watch_register(a->metrics, &a->mem_watch));
 	return 0;
 }
 
