@@ -59,8 +59,24 @@ static void fix_events(void *arg, const struct fh_event *ev, unsigned n)
 static void fix_log(void *arg, const char *line)
 {
 	const struct fh_rx_chan *ch = arg;
+	char msg[512];
+	size_t n = 0;
+
+	/* JSON-escape what a peer may have put in the line (Logout text). */
+	for (const char *p = line; *p && n < sizeof(msg) - 7; p++) {
+		unsigned char ch8 = (unsigned char)*p;
+		if (ch8 == '"' || ch8 == '\\') {
+			msg[n++] = '\\';
+			msg[n++] = (char)ch8;
+		} else if (ch8 < 0x20) {
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "\\u%04x", ch8);
+		} else {
+			msg[n++] = (char)ch8;
+		}
+	}
+	msg[n] = 0;
 	fprintf(stderr, "{\"level\":\"info\",\"event\":\"fix_session\",\"source\":\"%s\",\"msg\":\"%s\"}\n",
-		ch->cfg.name, line);
+		ch->cfg.name, msg);
 }
 
 static int fix_init(struct fh_rx_chan *ch, const struct fh_rx_chan_cfg *cfg, char *err,
