@@ -58,6 +58,16 @@ static void *drain(void *arg)
 	return NULL;
 }
 
+/* Telemetry as fh wires it: per-stage latency into HDR histograms. */
+static struct fh_hdr *lat_h[FH_RX_STAGE__COUNT];
+
+static void lat_rec(void *arg, unsigned stage, uint64_t ticks, uint64_t n)
+{
+	(void)arg;
+	(void)n;
+	fh_hdr_record(lat_h[stage], (int64_t)fh_tsc_to_ns(ticks));
+}
+
 static struct fh_rx_core *make_core(struct fh_dpdk_port *port, uint64_t frames,
 				    const struct fh_engine_cfg *ecfg)
 {
@@ -183,11 +193,19 @@ int main(int argc, char **argv)
 	qsort(mpps, 5, sizeof(double), cmp_d);
 	printf("net_null: %.2f Mpps median (min %.2f, max %.2f)\n", mpps[2], mpps[0], mpps[4]);
 
-	/* 2. net_pcap infinite_rx: decode + book + engine + ring. */
-	double mps[5];
+	/* 2. net_pcap infinite_rx: decode + book + engine + ring; runs
+	 * alternate without (even) and with (odd) the telemetry hooks. */
+	struct fh_hdr_cfg hc = { .lowest = 1, .highest = 3600000000000LL, .sigfigs = 3 };
+	for (unsigned st = 0; st < FH_RX_STAGE__COUNT; st++)
+		lat_h[st] = fh_hdr_create(&hc);
+	double mps[5], mps_tel[5];
 	uint64_t lost = 0;
-	for (int r = 0; r < 5; r++) {
+	for (int r = 0; r < 10; r++) {
 		struct fh_rx_core *c = make_core(&ppcap, nframes, &ecfg);
+		if (r & 1) {
+			c->lat_fn = lat_rec;
+			c->lat_arg = NULL;
+		}
 		pthread_t th;
 		drain_stop = 0;
 		pthread_create(&th, NULL, drain, c->ring);
@@ -195,7 +213,10 @@ int main(int argc, char **argv)
 		double el = run_for(c, seconds, &f, &m);
 		drain_stop = 1;
 		pthread_join(th, NULL);
-		mps[r] = (double)m / el;
+		if (r & 1)
+			mps_tel[r / 2] = (double)m / el;
+		else
+			mps[r / 2] = (double)m / el;
 		lost += c->chans[0].mold.gaps_count + fh_rx_chan_rejects(&c->chans[0]);
 		/* net_pcap goes on where this run stopped: skip to the start of
 		 * the capture so the next core's passes line up with it. */
@@ -210,8 +231,17 @@ int main(int argc, char **argv)
 		fh_rx_core_destroy(c);
 	}
 	qsort(mps, 5, sizeof(double), cmp_d);
+	qsort(mps_tel, 5, sizeof(double), cmp_d);
+	double overhead = (mps[2] - mps_tel[2]) / mps[2] * 100.0;
 	printf("net_pcap: %.2f M msg/s median (min %.2f, max %.2f), gaps+rejects %" PRIu64 "\n",
 	       mps[2] / 1e6, mps[0] / 1e6, mps[4] / 1e6, lost);
+	printf("net_pcap with telemetry: %.2f M msg/s median (min %.2f, max %.2f): overhead %.1f %%\n",
+	       mps_tel[2] / 1e6, mps_tel[0] / 1e6, mps_tel[4] / 1e6, overhead);
+	int64_t pv[4];
+	static const double pct[4] = { 50.0, 99.0, 99.9, 100.0 };
+	fh_hdr_values_at_percentiles(lat_h[FH_RX_STAGE_RING], pct, pv, 4);
+	printf("RX -> ring per burst (telemetry runs): p50 %" PRId64 " p99 %" PRId64 " p99.9 %" PRId64 " max %" PRId64 " ns\n",
+	       pv[0], pv[1], pv[2], pv[3]);
 
 	/* 3. The open at 20x through a queue in front of a RING_DESC ring. */
 	struct fh_rx_core *c = make_core(&ppcap, 0, &ecfg);
@@ -282,6 +312,7 @@ int main(int argc, char **argv)
 	printf("RESULT rx_pcap_msgs_per_s %.0f msg/s\n", mps[2]);
 	printf("RESULT rx_burst20x_drops %" PRIu64 " packets\n", drops);
 	printf("RESULT rx_burst20x_backlog_max %.0f packets\n", max_backlog);
+	printf("RESULT telemetry_overhead_pct %.1f %%\n", overhead);
 	fh_dpdk_port_close(&pnull);
 	fh_dpdk_port_close(&ppcap);
 	unlink(path);
