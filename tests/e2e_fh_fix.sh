@@ -3,7 +3,8 @@
 # e2e_fh_fix: the fh appliance logs on to a real FIX engine (a QuickFIX
 # acceptor, tests/fix_peer.cpp) on 127.0.0.1, subscribes, and builds L2 books
 # equal to the peer's: plain, with dropped messages (resent as PossDup) and
-# with skipped sequence numbers (gap-filled). fh's books come from
+# with skipped sequence numbers (gap-filled), and a peer that goes silent
+# (TestRequest, disconnect, reconnect, fresh snapshots). fh's books come from
 # --books-out at SIGTERM, after which it logs out.
 # fh-test-timeout: 200
 set -u
@@ -100,6 +101,8 @@ run drop "--updates 300 --interval-ms 3 --drop-every 40"
 check "drop: resend requested, PossDup received" "$([ "$(field drop resend_requests_out)" -ge 1 ] && [ "$(field drop poss_dup_in)" -ge 1 ] && echo 0 || echo 1)"
 run skip "--updates 320 --interval-ms 3 --skip-every 50"
 check "skip: gap filled" "$([ "$(field skip gap_fills_in)" -ge 1 ] && echo 0 || echo 1)"
+run silent "--updates 300 --interval-ms 3 --silent-after 100 --silent-ms 4000"
+check "silent: TestRequest sent, then disconnect and a new logon" "$([ "$(field silent test_requests_out)" -ge 1 ] && [ "$(field silent disconnects)" -ge 1 ] && [ "$(field silent logons)" -ge 2 ] && echo 0 || echo 1)"
 grep -q '"event":"fix_session"' "$T/basic.err"
 check "session events are logged as JSON lines" $?
 
