@@ -766,6 +766,22 @@ static int cmp_key(const void *x, const void *y)
 	return c ? c : (a->instr > b->instr) - (a->instr < b->instr);
 }
 
+/* The non-empty books of a channel sorted by symbol (malloc'ed; NULL on ENOMEM). */
+static struct book_key *book_keys(const struct fh_rx_chan *ch, uint32_t *n)
+{
+	uint32_t max = chan_max_instr(ch);
+	struct book_key *keys = calloc(max ? max : 1, sizeof(*keys));
+
+	*n = 0;
+	if (!keys)
+		return NULL;
+	for (uint32_t t = 0; t < max; t++)
+		if (chan_has_book(ch, t))
+			keys[(*n)++] = (struct book_key){ chan_symbol(ch, t), t };
+	qsort(keys, *n, sizeof(*keys), cmp_key);
+	return keys;
+}
+
 static int write_books(struct app *a, const char *path)
 {
 	FILE *f = fopen(path, "w");
@@ -777,16 +793,12 @@ static int write_books(struct app *a, const char *path)
 	for (unsigned i = 0; i < a->n_cores; i++) {
 		for (unsigned k = 0; k < a->cores[i]->n_chans; k++) {
 			struct fh_rx_chan *ch = &a->cores[i]->chans[k];
-			uint32_t max = chan_max_instr(ch), n = 0;
-			struct book_key *keys = calloc(max, sizeof(*keys));
+			uint32_t n;
+			struct book_key *keys = book_keys(ch, &n);
 			if (!keys) {
 				fclose(f);
 				return -ENOMEM;
 			}
-			for (uint32_t t = 0; t < max; t++)
-				if (chan_has_book(ch, t))
-					keys[n++] = (struct book_key){ chan_symbol(ch, t), t };
-			qsort(keys, n, sizeof(*keys), cmp_key);
 			for (uint32_t j = 0; j < n; j++) {
 				for (unsigned s = 0; s < 2; s++) {
 					unsigned nl = chan_levels(ch, keys[j].instr, sides[s], lv,
@@ -831,16 +843,12 @@ static int write_digest(struct app *a, const char *path)
 	for (unsigned i = 0; i < a->n_cores; i++) {
 		for (unsigned k = 0; k < a->cores[i]->n_chans; k++) {
 			struct fh_rx_chan *ch = &a->cores[i]->chans[k];
-			uint32_t max = chan_max_instr(ch), n = 0;
-			struct book_key *keys = calloc(max, sizeof(*keys));
+			uint32_t n;
+			struct book_key *keys = book_keys(ch, &n);
 			if (!keys) {
 				fclose(f);
 				return -ENOMEM;
 			}
-			for (uint32_t t = 0; t < max; t++)
-				if (chan_has_book(ch, t))
-					keys[n++] = (struct book_key){ chan_symbol(ch, t), t };
-			qsort(keys, n, sizeof(*keys), cmp_key);
 			unsigned depth = ch->cfg.book.depth ? ch->cfg.book.depth : FH_BOOK_DEF_DEPTH;
 			for (uint32_t j = 0; j < n; j++)
 				fprintf(f, "book %s %s %016" PRIx64 "\n", ch->cfg.name, keys[j].sym,
