@@ -19,19 +19,11 @@
 
 #include "fh_common.h"
 #include "fh_config.h"
+#include "fh_config_pvt.h"
 #include "fh_engine.h"
 
 #define FH_CFG_MAX_FILE_BYTES (4u << 20) /* a config larger than this is refused */
 
-#define KiB UINT64_C(1024)
-#define MiB (UINT64_C(1024) * KiB)
-#define GiB (UINT64_C(1024) * MiB)
-#define TiB (UINT64_C(1024) * GiB)
-#define NS_US UINT64_C(1000)
-#define NS_MS UINT64_C(1000000)
-#define NS_S UINT64_C(1000000000)
-#define NS_M (UINT64_C(60) * NS_S)
-#define NS_H (UINT64_C(60) * NS_M)
 
 /* Parser state: the document, where we are in it (key path) and where errors go. */
 struct p {
@@ -625,21 +617,20 @@ static bool parse_units(const char *s, const struct unit *units, uint64_t bare, 
 	return scale(ip, frac, fd, mult, out);
 }
 
-static void fmt_size(uint64_t v, char *buf, size_t len)
+const char *fh_config_pvt_fmt_size(uint64_t v, char *buf, size_t len)
 {
-	if (v && v % TiB == 0)
-		snprintf(buf, len, "%" PRIu64 "TiB", v / TiB);
-	else if (v && v % GiB == 0)
-		snprintf(buf, len, "%" PRIu64 "GiB", v / GiB);
-	else if (v && v % MiB == 0)
-		snprintf(buf, len, "%" PRIu64 "MiB", v / MiB);
-	else if (v && v % KiB == 0)
-		snprintf(buf, len, "%" PRIu64 "KiB", v / KiB);
-	else
-		snprintf(buf, len, "%" PRIu64 "B", v);
+	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	unsigned i = 0;
+
+	while (i < 4 && v && v % KiB == 0) {
+		v /= KiB;
+		i++;
+	}
+	snprintf(buf, len, "%" PRIu64 "%s", v, u[i]);
+	return buf;
 }
 
-static void fmt_dur(uint64_t v, char *buf, size_t len)
+const char *fh_config_pvt_fmt_dur(uint64_t v, char *buf, size_t len)
 {
 	if (v && v % NS_H == 0)
 		snprintf(buf, len, "%" PRIu64 "h", v / NS_H);
@@ -653,6 +644,7 @@ static void fmt_dur(uint64_t v, char *buf, size_t len)
 		snprintf(buf, len, "%" PRIu64 "us", v / NS_US);
 	else
 		snprintf(buf, len, "%" PRIu64 "ns", v);
+	return buf;
 }
 
 /* Number of kind `k` in [lo, hi]; `bare` is the unit of a number without one (0: unit required). */
@@ -673,13 +665,13 @@ static int num(struct p *p, const yaml_node_t *n, enum numkind k, uint64_t bare,
 			 lo, hi);
 		break;
 	case NK_SIZE:
-		fmt_size(lo, a, sizeof(a));
-		fmt_size(hi, b, sizeof(b));
+		fh_config_pvt_fmt_size(lo, a, sizeof(a));
+		fh_config_pvt_fmt_size(hi, b, sizeof(b));
 		snprintf(what, sizeof(what), "a size %s..%s (e.g. 64MiB, 2G)", a, b);
 		break;
 	case NK_DUR:
-		fmt_dur(lo, a, sizeof(a));
-		fmt_dur(hi, b, sizeof(b));
+		fh_config_pvt_fmt_dur(lo, a, sizeof(a));
+		fh_config_pvt_fmt_dur(hi, b, sizeof(b));
 		snprintf(what, sizeof(what), "a duration %s..%s%s", a, b,
 			 bare ? " (e.g. 500ms, 5s, 1m)" : " with a unit (e.g. 500ms, 5s, 1m)");
 		break;
@@ -1943,15 +1935,15 @@ static int parse_window(struct p *p, const yaml_node_t *m, unsigned idx)
 	}
 	if (w->slide_ns > w->size_ns) {
 		char a[32], b[32];
-		fmt_dur(w->slide_ns, a, sizeof(a));
-		fmt_dur(w->size_ns, b, sizeof(b));
+		fh_config_pvt_fmt_dur(w->slide_ns, a, sizeof(a));
+		fh_config_pvt_fmt_dur(w->size_ns, b, sizeof(b));
 		o = push_key(p, "slide");
 		return fail(p, n, "slide %s is larger than size %s (slide must be <= size)", a, b);
 	}
 	if (w->size_ns % w->slide_ns) {
 		char a[32], b[32];
-		fmt_dur(w->slide_ns, a, sizeof(a));
-		fmt_dur(w->size_ns, b, sizeof(b));
+		fh_config_pvt_fmt_dur(w->slide_ns, a, sizeof(a));
+		fh_config_pvt_fmt_dur(w->size_ns, b, sizeof(b));
 		o = push_key(p, "slide");
 		return fail(p, n, "size %s is not a whole number of slides of %s", b, a);
 	}
@@ -2692,7 +2684,7 @@ static void engine_defaults(struct fh_config *c)
 		w->size_ns = (uint64_t)d.windows[i].size_ms * NS_MS;
 		w->slide_ns = w->kind == FH_CFG_WIN_SLIDING ? (uint64_t)d.windows[i].slide_ms * NS_MS
 							    : w->size_ns;
-		fmt_dur(w->size_ns, dur, sizeof(dur));
+		fh_config_pvt_fmt_dur(w->size_ns, dur, sizeof(dur));
 		snprintf(w->name, sizeof(w->name), "%s_%.20s",
 			 w->kind == FH_CFG_WIN_SLIDING ? "slide" : "bar", dur);
 		c->engine.n_windows = i + 1;

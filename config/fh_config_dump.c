@@ -6,13 +6,8 @@
 #include <string.h>
 
 #include "fh_config.h"
+#include "fh_config_pvt.h"
 
-#define NS_US UINT64_C(1000)
-#define NS_MS UINT64_C(1000000)
-#define NS_S UINT64_C(1000000000)
-#define NS_M (UINT64_C(60) * NS_S)
-#define NS_H (UINT64_C(60) * NS_M)
-#define KiB UINT64_C(1024)
 
 /* A YAML double-quoted string. */
 static void q(FILE *o, const char *s)
@@ -30,36 +25,6 @@ static void q(FILE *o, const char *s)
 	fputc('"', o);
 }
 
-/* Durations and sizes in the largest exact unit, so the dump reads like a hand-written file. */
-static const char *dur(uint64_t v, char *b, size_t n)
-{
-	if (v && v % NS_H == 0)
-		snprintf(b, n, "%" PRIu64 "h", v / NS_H);
-	else if (v && v % NS_M == 0)
-		snprintf(b, n, "%" PRIu64 "m", v / NS_M);
-	else if (v && v % NS_S == 0)
-		snprintf(b, n, "%" PRIu64 "s", v / NS_S);
-	else if (v && v % NS_MS == 0)
-		snprintf(b, n, "%" PRIu64 "ms", v / NS_MS);
-	else if (v && v % NS_US == 0)
-		snprintf(b, n, "%" PRIu64 "us", v / NS_US);
-	else
-		snprintf(b, n, "%" PRIu64 "ns", v);
-	return b;
-}
-
-static const char *size(uint64_t v, char *b, size_t n)
-{
-	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	unsigned i = 0;
-
-	while (i < 4 && v && v % KiB == 0) {
-		v /= KiB;
-		i++;
-	}
-	snprintf(b, n, "%" PRIu64 "%s", v, u[i]);
-	return b;
-}
 
 /* FH_PRICE_SCALE (1e-8) fixed point as a decimal. */
 static const char *px(int64_t v, char *b, size_t n)
@@ -169,7 +134,7 @@ static void dump_sources(const struct fh_config *c, FILE *o)
 					"\n        port: %u\n        timeout_ms: %s\n        retries: %u\n"
 					"        max_outstanding: %u\n        max_request: %u\n",
 					s->recovery.rerequest.port,
-					dur(s->recovery.rerequest.timeout_ns, b, sizeof(b)),
+					fh_config_pvt_fmt_dur(s->recovery.rerequest.timeout_ns, b, sizeof(b)),
 					s->recovery.rerequest.retries,
 					s->recovery.rerequest.max_outstanding,
 					s->recovery.rerequest.max_request);
@@ -193,9 +158,9 @@ static void dump_engine(const struct fh_config *c, FILE *o)
 		fprintf(o, "    - {name: ");
 		q(o, w->name);
 		fprintf(o, ", kind: %s, size: %s", w->kind == FH_CFG_WIN_SLIDING ? "sliding" : "tumbling",
-			dur(w->size_ns, b, sizeof(b)));
+			fh_config_pvt_fmt_dur(w->size_ns, b, sizeof(b)));
 		if (w->kind == FH_CFG_WIN_SLIDING)
-			fprintf(o, ", slide: %s", dur(w->slide_ns, b, sizeof(b)));
+			fprintf(o, ", slide: %s", fh_config_pvt_fmt_dur(w->slide_ns, b, sizeof(b)));
 		fprintf(o, "}\n");
 	}
 	if (c->engine.vwap_window >= 0 && (unsigned)c->engine.vwap_window < c->engine.n_windows) {
@@ -212,7 +177,7 @@ static void dump_engine(const struct fh_config *c, FILE *o)
 		q(o, r->name);
 		fprintf(o, "\n      kind: %s\n      severity: %s\n      cooldown: %s\n      params: {",
 			fh_config_rule_kind_name(r->kind), fh_config_severity_name(r->severity),
-			dur(r->cooldown_ns, b, sizeof(b)));
+			fh_config_pvt_fmt_dur(r->cooldown_ns, b, sizeof(b)));
 		switch (r->kind) {
 		case FH_CFG_RULE_PRICE_SPIKE:
 			fprintf(o, "k: %.17g, lookback: %u, min_samples: %u, min_bps: %u, min_move: %s",
@@ -272,9 +237,9 @@ static void dump_publish(const struct fh_config *c, FILE *o)
 	fprintf(o, "\n    slots: %" PRIu64 "\n    group: ", c->publish.shm.slots);
 	q(o, c->publish.shm.group);
 	fprintf(o, "\n    mode: \"%04o\"\n    snapshot_interval_ms: %s\n    lock: %s\n",
-		c->publish.shm.mode, dur(c->publish.shm.snapshot_interval_ns, b, sizeof(b)),
+		c->publish.shm.mode, fh_config_pvt_fmt_dur(c->publish.shm.snapshot_interval_ns, b, sizeof(b)),
 		tf(c->publish.shm.lock));
-	fprintf(o, "  heartbeat_ms: %s\n", dur(c->publish.heartbeat_ns, b, sizeof(b)));
+	fprintf(o, "  heartbeat_ms: %s\n", fh_config_pvt_fmt_dur(c->publish.heartbeat_ns, b, sizeof(b)));
 
 	fprintf(o, "  kafka:\n    enabled: %s\n    brokers: ", tf(c->publish.kafka.enabled));
 	q(o, c->publish.kafka.brokers);
@@ -288,8 +253,8 @@ static void dump_publish(const struct fh_config *c, FILE *o)
 		fprintf(o, "      %s: %-6s  # topic %s\n", fh_config_family_name(f),
 			t->encoding == FH_CFG_ENC_JSON ? "json" : "binary", t->name);
 	}
-	fprintf(o, "    linger_ms: %s\n", dur(c->publish.kafka.linger_ns, b, sizeof(b)));
-	fprintf(o, "    batch_size: %s\n", size(c->publish.kafka.batch_size, b, sizeof(b)));
+	fprintf(o, "    linger_ms: %s\n", fh_config_pvt_fmt_dur(c->publish.kafka.linger_ns, b, sizeof(b)));
+	fprintf(o, "    batch_size: %s\n", fh_config_pvt_fmt_size(c->publish.kafka.batch_size, b, sizeof(b)));
 	fprintf(o, "    compression: %s\n",
 		c->publish.kafka.compression <= 5 ? comp[c->publish.kafka.compression] : "lz4");
 	if (c->publish.kafka.acks < 0)
@@ -306,8 +271,8 @@ static void dump_publish(const struct fh_config *c, FILE *o)
 		fprintf(o, "\n");
 	}
 	fprintf(o, "      spill_max_bytes: %s\n",
-		size(c->publish.kafka.queue.spill_max_bytes, b, sizeof(b)));
-	fprintf(o, "    flush_timeout_ms: %s\n", dur(c->publish.kafka.flush_timeout_ns, b, sizeof(b)));
+		fh_config_pvt_fmt_size(c->publish.kafka.queue.spill_max_bytes, b, sizeof(b)));
+	fprintf(o, "    flush_timeout_ms: %s\n", fh_config_pvt_fmt_dur(c->publish.kafka.flush_timeout_ns, b, sizeof(b)));
 	fprintf(o, "    properties:%s\n", c->publish.kafka.n_props ? "" : " {}");
 	for (unsigned i = 0; i < c->publish.kafka.n_props; i++) {
 		fprintf(o, "      %s: ", c->publish.kafka.props[i].key);
@@ -361,7 +326,7 @@ int fh_config_dump(const struct fh_config *c, FILE *o)
 			fprintf(o, "\n");
 		}
 		if (c->eal.hugepage_size)
-			fprintf(o, "    size: %s\n", size(c->eal.hugepage_size, b, sizeof(b)));
+			fprintf(o, "    size: %s\n", fh_config_pvt_fmt_size(c->eal.hugepage_size, b, sizeof(b)));
 	}
 	fprintf(o, "  vdevs: [");
 	for (unsigned i = 0; i < c->eal.n_vdevs; i++) {
@@ -384,32 +349,32 @@ int fh_config_dump(const struct fh_config *c, FILE *o)
 		   "\n  max_levels: %" PRIu64 "\n  crossed_policy: %s\n",
 		c->books.depth, c->books.max_orders, c->books.max_instruments, c->books.max_levels,
 		c->books.crossed_policy == FH_CFG_CROSSED_ABORT ? "abort" : "flag");
-	fprintf(o, "  snapshot_interval_ms: %s\n", dur(c->books.snapshot_interval_ns, b, sizeof(b)));
+	fprintf(o, "  snapshot_interval_ms: %s\n", fh_config_pvt_fmt_dur(c->books.snapshot_interval_ns, b, sizeof(b)));
 
 	dump_engine(c, o);
 	dump_publish(c, o);
 
 	fprintf(o, "telemetry:\n  http:\n    enabled: %s\n    listen: ", tf(c->telemetry.http.enabled));
 	q(o, c->telemetry.http.listen);
-	fprintf(o, "\n  hdr:\n    lowest_ns: %s\n", dur(c->telemetry.hdr.lowest_ns, b, sizeof(b)));
-	fprintf(o, "    highest_ns: %s\n", dur(c->telemetry.hdr.highest_ns, b, sizeof(b)));
+	fprintf(o, "\n  hdr:\n    lowest_ns: %s\n", fh_config_pvt_fmt_dur(c->telemetry.hdr.lowest_ns, b, sizeof(b)));
+	fprintf(o, "    highest_ns: %s\n", fh_config_pvt_fmt_dur(c->telemetry.hdr.highest_ns, b, sizeof(b)));
 	fprintf(o, "    sig_digits: %u\n", c->telemetry.hdr.sig_digits);
-	fprintf(o, "    interval_ms: %s\n    log: ", dur(c->telemetry.hdr.interval_ns, b, sizeof(b)));
+	fprintf(o, "    interval_ms: %s\n    log: ", fh_config_pvt_fmt_dur(c->telemetry.hdr.interval_ns, b, sizeof(b)));
 	q(o, c->telemetry.hdr.log);
 	fprintf(o, "\n  latency_budget_p99_ns: %s\n",
-		dur(c->telemetry.latency_budget_p99_ns, b, sizeof(b)));
+		fh_config_pvt_fmt_dur(c->telemetry.latency_budget_p99_ns, b, sizeof(b)));
 
 	fprintf(o, "dead_letter:\n  path: ");
 	q(o, c->dead_letter.path);
-	fprintf(o, "\n  max_bytes: %s\n", size(c->dead_letter.max_bytes, b, sizeof(b)));
+	fprintf(o, "\n  max_bytes: %s\n", fh_config_pvt_fmt_size(c->dead_letter.max_bytes, b, sizeof(b)));
 	fprintf(o, "journal:\n  enabled: %s\n", tf(c->journal.enabled));
 	if (c->journal.dir[0]) {
 		fprintf(o, "  dir: ");
 		q(o, c->journal.dir);
 		fprintf(o, "\n");
 	}
-	fprintf(o, "  rotate_bytes: %s\n", size(c->journal.rotate_bytes, b, sizeof(b)));
-	fprintf(o, "  rotate_s: %s\n", dur(c->journal.rotate_ns, b, sizeof(b)));
+	fprintf(o, "  rotate_bytes: %s\n", fh_config_pvt_fmt_size(c->journal.rotate_bytes, b, sizeof(b)));
+	fprintf(o, "  rotate_s: %s\n", fh_config_pvt_fmt_dur(c->journal.rotate_ns, b, sizeof(b)));
 	return ferror(o) ? -EIO : 0;
 }
 

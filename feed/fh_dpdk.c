@@ -37,7 +37,7 @@ void fh_dpdk_mc_mac(uint32_t group, struct rte_ether_addr *mac)
 	mac->addr_bytes[5] = (uint8_t)group;
 }
 
-/* A vdev spec is "net_xxx<N>[,args]"; anything else is a device name/PCI address. */
+/* A vdev spec is "net_<driver><N>[,args]"; anything else is a device name/PCI address. */
 static bool is_vdev(const char *dev)
 {
 	return strncmp(dev, "net_", 4) == 0;
