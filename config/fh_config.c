@@ -2100,7 +2100,7 @@ static int broker(struct p *p, const yaml_node_t *n, char *dst, size_t *o)
 static int parse_topics(struct p *p, const yaml_node_t *m)
 {
 	static const char *const tk[] = { "encoding", NULL };
-	static const char *const enc[] = { "binary", "json", NULL };
+	static const char *const enc[] = { "binary", "json", "off", NULL };
 	struct fh_config *c = p->cfg;
 
 	TRY(check_map(p, m, family_names));

@@ -130,6 +130,7 @@ enum fh_cfg_kafka_family {
 enum fh_cfg_encoding {
 	FH_CFG_ENC_BINARY = 1, /* the 64-byte struct fh_event (docs/EVENTS.md) */
 	FH_CFG_ENC_JSON = 2,
+	FH_CFG_ENC_OFF = 3,    /* the family is not published to Kafka */
 };
 
 enum fh_cfg_queue_policy {

@@ -251,7 +251,10 @@ static void dump_publish(const struct fh_config *c, FILE *o)
 	for (unsigned f = 0; f < FH_CFG_FAM__COUNT; f++) {
 		const struct fh_cfg_kafka_topic *t = &c->publish.kafka.topics[f];
 		fprintf(o, "      %s: %-6s  # topic %s\n", fh_config_family_name(f),
-			t->encoding == FH_CFG_ENC_JSON ? "json" : "binary", t->name);
+			t->encoding == FH_CFG_ENC_JSON  ? "json" :
+			t->encoding == FH_CFG_ENC_OFF ? "off" :
+							  "binary",
+			t->name);
 	}
 	fprintf(o, "    linger_ms: %s\n", fh_config_pvt_fmt_dur(c->publish.kafka.linger_ns, b, sizeof(b)));
 	fprintf(o, "    batch_size: %s\n", fh_config_pvt_fmt_size(c->publish.kafka.batch_size, b, sizeof(b)));

@@ -365,6 +365,21 @@ static void test_units_and_env(void)
 	FH_CHECK_EQ_U(cfg.journal.rotate_bytes, 3ull << 29);
 	FH_CHECK_EQ_U(cfg.journal.rotate_ns, 90000000000ull);
 
+	/* A family can be kept off Kafka. */
+	FH_CHECK_EQ_I(load(SRC "publish:\n  kafka: {topics: {orders: off, trades: json, "
+			       "book: {encoding: off}}}\n",
+			   0, err, sizeof(err)),
+		      0);
+	FH_CHECK_STR(err, "");
+	FH_CHECK_EQ_U(cfg.publish.kafka.topics[FH_CFG_FAM_ORDERS].encoding, FH_CFG_ENC_OFF);
+	FH_CHECK_EQ_U(cfg.publish.kafka.topics[FH_CFG_FAM_BOOK].encoding, FH_CFG_ENC_OFF);
+	FH_CHECK_EQ_U(cfg.publish.kafka.topics[FH_CFG_FAM_TRADES].encoding, FH_CFG_ENC_JSON);
+	FH_CHECK_EQ_U(cfg.publish.kafka.topics[FH_CFG_FAM_BARS].encoding, FH_CFG_ENC_BINARY);
+	FH_CHECK_EQ_I(load(SRC "publish:\n  kafka: {topics: {orders: none}}\n", 0, err,
+			   sizeof(err)),
+		      -EINVAL);
+	FH_CHECK(strstr(err, "publish.kafka.topics.orders") != NULL);
+
 	setenv("FH_TEST_CFG_IFACE", "ens1f0", 1);
 	unsetenv("FH_TEST_CFG_UNSET");
 	FH_CHECK_EQ_I(load("sources:\n  - name: a\n    protocol: itch50\n    transport: multicast\n"
