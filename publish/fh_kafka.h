@@ -27,6 +27,17 @@
  * librdkafka's retries is counted, logged (rate-limited, stderr) and
  * written to the dead-letter sink with reason "kafka_<error name>".
  *
+ * A family can be off (cfg.off[f]): its events are not produced, they are
+ * counted in skipped[f] (fh_kafka_produce() returns 0), and they count as
+ * done for the lag gauge. FH_EV_INSTRUMENT events of an off family still
+ * teach the symbol used as key by the other families.
+ *
+ * Latency: fh_kafka_produce_probe() marks a message with the TSC of a
+ * latency probe; its successful delivery report calls cfg.lat_fn with the
+ * ticks from that TSC to the report (on the thread that polls). A fixed
+ * table of FH_KAFKA_PROBE_SLOTS in-flight probes is used; a probe whose
+ * slot was reused before its report arrived is counted in lat_lost.
+ *
  * Thread-safety: produce/poll/flush from ONE thread (the publisher's Kafka
  * thread); delivery callbacks run inside fh_kafka_poll()/flush() on it.
  * fh_kafka_get_stats() may be called from any thread.
@@ -49,6 +60,11 @@ enum fh_kafka_family {
 	FH_KF__COUNT
 };
 
+#define FH_KAFKA_PROBE_SLOTS 4096u /* in-flight latency probes (power of two) */
+
+/* ticks: TSC ticks from the probe's tsc to its delivery report. */
+typedef void (*fh_kafka_lat_fn)(void *arg, uint16_t source_id, uint64_t ticks);
+
 struct fh_kafka_cfg {
 	const char *brokers;      /* bootstrap.servers; NULL or "": in-process mock cluster */
 	int mock_brokers;         /* 0: 3 */
@@ -65,6 +81,9 @@ struct fh_kafka_cfg {
 				     key, value pairs (security.protocol, sasl.*, ssl.*) */
 	struct fh_dlq *dlq;       /* failed deliveries; NULL: counted and logged only */
 	unsigned symbols;         /* symbol table slots (power of two), 0: 65536 */
+	bool off[FH_KF__COUNT];   /* family not produced (counted in skipped) */
+	fh_kafka_lat_fn lat_fn;   /* delivery latency of probed messages, NULL: none */
+	void *lat_arg;
 };
 
 struct fh_kafka_stats {
@@ -75,6 +94,9 @@ struct fh_kafka_stats {
 	uint64_t queue_full;              /* produce calls that met a full librdkafka queue */
 	uint64_t symbols_full;            /* instruments not remembered: table full */
 	uint64_t encode_errors;
+	uint64_t skipped[FH_KF__COUNT];   /* events of an off family, not produced */
+	uint64_t lat_probes;              /* probed messages delivered and reported to lat_fn */
+	uint64_t lat_lost;                /* probed messages failed, skipped, or slot reused */
 };
 
 struct fh_kafka;
@@ -89,6 +111,10 @@ uint64_t fh_kafka_destroy(struct fh_kafka *k, int flush_timeout_ms);
 /* Produces one event. Returns 0, FH_PUB_BACK_PRESSURED (librdkafka's queue
  * is full: poll and retry) or -EIO (refused: counted, dead-lettered). */
 int fh_kafka_produce(struct fh_kafka *k, const struct fh_event *ev);
+
+/* As fh_kafka_produce(), the message carrying a latency probe started at
+ * probe_tsc (TSC ticks) for cfg.lat_fn. */
+int fh_kafka_produce_probe(struct fh_kafka *k, const struct fh_event *ev, uint64_t probe_tsc);
 
 /* Serves delivery reports, waiting up to timeout_ms. */
 void fh_kafka_poll(struct fh_kafka *k, int timeout_ms);

@@ -32,6 +32,27 @@
  * FH_L2_F_LAST) through its own RX ring, so a snapshot is ordered with the
  * updates of the same book (docs/PUBLISH.md).
  *
+ * Latency stages (issue 8): `probes` (parallel to `rings`, NULL: none; an
+ * entry may be NULL) are the RX cores' probe rings (fh_probe.h). A probe
+ * whose pos the publisher has taken from that core's ring is recorded
+ * through lat_fn as
+ *   FH_PUB_STAGE_SHM    probe tsc -> right after the shm head publication
+ *                       that made its last event visible to readers (also
+ *                       recorded without an shm ring: then "handed to the
+ *                       Kafka path"); lat_fn runs on the PUBLISHER thread;
+ *   FH_PUB_STAGE_KAFKA  probe tsc -> the delivery report (acks=all) of the
+ *                       Kafka message of the probed packet's last event: the
+ *                       TSC travels beside the event through the bounded
+ *                       queue or the spill file to the Kafka thread and then
+ *                       as the message's opaque; lat_fn runs on the KAFKA
+ *                       thread (inside fh_kafka_poll/flush).
+ * ticks are TSC ticks (fh_tsc_to_ns()). The two threads call lat_fn
+ * concurrently: give each stage its own per-thread histogram slot. Probes
+ * lost on the way (full probe ring to the Kafka thread, event dropped by
+ * drop_oldest or spill_dropped, failed delivery, off family) are not
+ * recorded; lat_probes_* in the stats count them. Nothing is allocated and
+ * no syscall is made per event or per probe.
+ *
  * Thread-safety: fh_pub_do_work() and fh_pub_request_snapshot() from the
  * publisher thread; fh_pub_get_stats() from any thread.
  */
@@ -40,6 +61,7 @@
 #include <stdint.h>
 
 #include "fh_kafka.h"
+#include "fh_probe.h"
 #include "fh_shm.h"
 #include "fh_spsc.h"
 
@@ -49,6 +71,16 @@ enum fh_pub_full_policy {
 };
 
 typedef void (*fh_pub_snapshot_cb)(void *arg, uint16_t source_id, uint32_t instrument);
+
+/* Latency stages reported through fh_pub_cfg.lat_fn. */
+enum fh_pub_stage {
+	FH_PUB_STAGE_SHM = 0,   /* RX -> visible in the shm ring (publisher thread) */
+	FH_PUB_STAGE_KAFKA = 1, /* RX -> acknowledged by Kafka (Kafka thread) */
+	FH_PUB_STAGE__COUNT
+};
+
+/* stage: enum fh_pub_stage; ticks: TSC ticks since the probe's tsc. */
+typedef void (*fh_pub_lat_fn)(void *arg, unsigned stage, uint16_t source_id, uint64_t ticks);
 
 struct fh_pub_cfg {
 	struct fh_spsc *const *rings; /* one per RX core */
@@ -66,6 +98,9 @@ struct fh_pub_cfg {
 	fh_pub_snapshot_cb snapshot_cb;
 	void *snapshot_arg;
 	int kafka_cpu; /* pin the Kafka thread to this CPU, -1: not pinned */
+	struct fh_probe_ring *const *probes; /* parallel to rings (entries may be NULL), NULL: none */
+	fh_pub_lat_fn lat_fn; /* NULL: probes are consumed and counted only */
+	void *lat_arg;
 };
 
 struct fh_pub_stats {
@@ -82,7 +117,10 @@ struct fh_pub_stats {
 	uint64_t spill_dropped;  /* spill file full or write error */
 	uint64_t kafka_lag;      /* gauge: accepted - delivered - failed - refused - dropped */
 	uint64_t kafka_undelivered; /* after fh_pub_close(): what the bounded flush left */
-	struct fh_kafka_stats kafka;
+	uint64_t lat_probes_shm;   /* probes recorded at FH_PUB_STAGE_SHM */
+	uint64_t lat_probes_kafka; /* probes handed to the Kafka path */
+	uint64_t lat_probes_lost;  /* probes not handed on (probe queue full, event dropped) */
+	struct fh_kafka_stats kafka; /* kafka.lat_probes: recorded at FH_PUB_STAGE_KAFKA */
 };
 
 struct fh_pub;
