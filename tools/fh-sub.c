@@ -40,8 +40,11 @@ static void usage(void)
 		"      --symbol SYM       only this symbol (repeatable; learnt from instrument events)\n"
 		"      --start newest|next|oldest   where to begin (default newest)\n"
 		"      --snapshot         ask the writer for book snapshots at start\n"
-		"      --verify           check order and positions (no filters), exit 1 on error\n"
+		"      --verify           check order, positions and book checksums (no filters), exit 1 on error\n"
 		"      --books FILE       rebuild L2 books and write them at the end\n"
+		"      --books-sym FILE   the same with symbols and level numbers (fh --books-out's columns)\n"
+		"      --depth N          keep the top N levels per side (the writer's books.depth;\n"
+		"                         default: learnt from each book's first full snapshot)\n"
 		"      --rate             print events/s, losses and latency every second (stderr)\n"
 		"      --summary FILE     key/value totals at the end (default: stderr)\n"
 		"      --slow-ns N        spend N ns per event (to demonstrate laps)\n"
@@ -54,7 +57,7 @@ static void usage(void)
 
 enum {
 	O_TYPE = 256, O_INSTR, O_SYMBOL, O_START, O_SNAP, O_VERIFY, O_BOOKS, O_RATE, O_SUMMARY,
-	O_SLOW, O_SPIN, O_PIN, O_TIMEOUT, O_STAY, O_DECODE,
+	O_SLOW, O_SPIN, O_PIN, O_TIMEOUT, O_STAY, O_DECODE, O_BOOKS_SYM, O_DEPTH,
 };
 
 static const struct option opts[] = {
@@ -65,6 +68,7 @@ static const struct option opts[] = {
 	{ "rate", 0, 0, O_RATE },     { "summary", 1, 0, O_SUMMARY }, { "slow-ns", 1, 0, O_SLOW },
 	{ "spin", 0, 0, O_SPIN },     { "pin", 1, 0, O_PIN },	     { "timeout-ms", 1, 0, O_TIMEOUT },
 	{ "stay", 0, 0, O_STAY },     { "decode-file", 1, 0, O_DECODE }, { "help", 0, 0, 'h' },
+	{ "books-sym", 1, 0, O_BOOKS_SYM }, { "depth", 1, 0, O_DEPTH },
 	{ 0, 0, 0, 0 },
 };
 
@@ -134,7 +138,7 @@ static int decode_file(const char *path, bool json, bool quiet)
 int main(int argc, char **argv)
 {
 	struct fh_sub_opts so = { .start = FH_SUB_START_NEWEST };
-	const char *name = "fh", *books = NULL, *summary = NULL, *decode = NULL;
+	const char *name = "fh", *books = NULL, *books_sym = NULL, *summary = NULL, *decode = NULL;
 	bool json = false, quiet = false, snapshot = false, verify = false, rate = false, spin = false;
 	bool stay = false, filtered = false;
 	uint64_t count = 0, duration = 0, slow_ns = 0;
@@ -143,6 +147,7 @@ int main(int argc, char **argv)
 	struct { uint16_t src; uint32_t id; } instr[256];
 	unsigned ninstr = 0;
 	int pin = -1, c;
+	unsigned depth = 0;
 
 	while ((c = getopt_long(argc, argv, "d:jqn:t:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -176,6 +181,8 @@ int main(int argc, char **argv)
 		case O_SNAP: snapshot = true; break;
 		case O_VERIFY: verify = true; break;
 		case O_BOOKS: books = optarg; break;
+		case O_BOOKS_SYM: books_sym = optarg; break;
+		case O_DEPTH: depth = (unsigned)strtoul(optarg, NULL, 0); break;
 		case O_RATE: rate = true; break;
 		case O_SUMMARY: summary = optarg; break;
 		case O_SLOW: slow_ns = strtoull(optarg, NULL, 0); break;
@@ -222,6 +229,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fh-sub: out of memory\n");
 		return 1;
 	}
+	fh_pubcheck_set_depth(&pc, depth);
 	if (snapshot) {
 		int e;
 		while ((e = fh_sub_request_snapshot(s, 0xffff, FH_INSTRUMENT_NONE)) == -EAGAIN)
@@ -309,11 +317,13 @@ int main(int argc, char **argv)
 	fh_sub_get_stats(s, &ss);
 	fprintf(f, "first_pos %" PRIu64 "\nevents %" PRIu64 "\nprinted %" PRIu64 "\nfiltered %" PRIu64
 		   "\nlost %" PRIu64 "\nlaps %" PRIu64 "\norder_errors %" PRIu64 "\npos_errors %" PRIu64
-		   "\nbook_errors %" PRIu64 "\nsnapshots %" PRIu64 "\nwriter_gone %d\nseconds %.3f\n"
+		   "\nseq_skips %" PRIu64 "\nbook_errors %" PRIu64 "\nsnapshots %" PRIu64
+		   "\nbook_snapshot_events %" PRIu64 "\nsnap_checked %" PRIu64 "\nsnap_mismatch %" PRIu64
+		   "\nwriter_gone %d\nseconds %.3f\n"
 		   "rate %.0f\nlat_p50_ns %" PRIu64 "\nlat_p99_ns %" PRIu64 "\nlat_p999_ns %" PRIu64
 		   "\nlat_max_ns %" PRIu64 "\n",
 		first_pos, pc.events, printed, ss.filtered, pc.lost, pc.laps, pc.order_errors, pc.pos_errors,
-		pc.book_errors, pc.snapshots, gone, secs, secs > 0 ? (double)pc.events / secs : 0.0,
+		pc.seq_skips, pc.book_errors, pc.snapshots, pc.summaries, pc.snap_checked, pc.snap_mismatch, gone, secs, secs > 0 ? (double)pc.events / secs : 0.0,
 		fh_pubcheck_percentile(&pc, 50), fh_pubcheck_percentile(&pc, 99),
 		fh_pubcheck_percentile(&pc, 99.9), pc.lat_max);
 	if (f != stderr)
@@ -323,7 +333,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fh-sub: %s: %s\n", books, strerror(errno));
 		rc = 1;
 	}
-	if (verify && (pc.order_errors || pc.pos_errors))
+	if (books_sym && fh_pubcheck_dump_books_sym(&pc, books_sym)) {
+		fprintf(stderr, "fh-sub: %s: %s\n", books_sym, strerror(errno));
+		rc = 1;
+	}
+	if (verify && (pc.order_errors || pc.pos_errors || pc.snap_mismatch))
 		rc = 1;
 	fh_pubcheck_free(&pc);
 	fh_sub_close(s);
