@@ -12,11 +12,25 @@
 #include "fh_json.h"
 #include "fh_kafka.h"
 #include "fh_spsc.h"
+#include "fh_time.h"
 
 #define STAT_INC(x) __atomic_store_n(&(x), (x) + 1, __ATOMIC_RELAXED)
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define FH_KAFKA_SCHEMA_STR STR(FH_EVENT_SCHEMA_VERSION)
+
+/* Opaque of a probed message: this bit | its probe index. Unprobed messages
+ * carry their event's seq (MoldUDP64 sequences stay far below 2^63). */
+#define PROBE_TAG (1ull << 63)
+
+/* An in-flight latency probe, owned by the producing thread (delivery
+ * reports run on it too). `idx` tells a reused slot from its first owner. */
+struct kprobe {
+	uint64_t idx;
+	uint64_t tsc;
+	uint64_t seq;
+	uint16_t source_id;
+};
 
 struct sym {
 	uint64_t key; /* source << 32 | instrument, + 1 so that 0 means empty */
@@ -37,6 +51,11 @@ struct fh_kafka {
 	struct sym *syms;
 	uint64_t sym_mask;
 	uint64_t fail_logged;
+	bool off[FH_KF__COUNT];
+	fh_kafka_lat_fn lat_fn;
+	void *lat_arg;
+	struct kprobe *probes; /* FH_KAFKA_PROBE_SLOTS */
+	uint64_t probe_next;
 	struct fh_kafka_stats st;
 };
 
@@ -97,12 +116,13 @@ static struct sym *sym_find(struct fh_kafka *k, uint64_t key, bool insert)
 	return NULL;
 }
 
-static void dead_letter(struct fh_kafka *k, const rd_kafka_message_t *m, const char *why)
+static void dead_letter(struct fh_kafka *k, const rd_kafka_message_t *m, uint64_t seq,
+			const char *why)
 {
 	char reason[FH_DLQ_REASON_LEN];
 	struct fh_event ev;
 	uint16_t src = 0;
-	uint64_t seq = (uint64_t)(uintptr_t)m->_private, ts = 0;
+	uint64_t ts = 0;
 
 	/* binary values carry their own header; JSON ones only the seq (opaque) */
 	if (m->len == sizeof(ev)) {
@@ -120,8 +140,23 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	struct fh_kafka *k = opaque;
 	const uint8_t *fp = rd_kafka_topic_opaque(m->rkt);
 	unsigned f = fp ? *fp : FH_KF_STATUS;
+	uint64_t op = (uint64_t)(uintptr_t)m->_private, seq = op;
 	(void)rk;
 
+	if (fh_unlikely(op & PROBE_TAG)) {
+		uint64_t idx = op & ~PROBE_TAG;
+		struct kprobe *pr = &k->probes[idx & (FH_KAFKA_PROBE_SLOTS - 1)];
+		bool mine = pr->idx == idx;
+		seq = mine ? pr->seq : 0;
+		if (mine)
+			pr->idx = UINT64_MAX; /* free */
+		if (mine && !m->err && k->lat_fn) {
+			k->lat_fn(k->lat_arg, pr->source_id, fh_rdtsc() - pr->tsc);
+			STAT_INC(k->st.lat_probes);
+		} else {
+			STAT_INC(k->st.lat_lost);
+		}
+	}
 	if (!m->err) {
 		STAT_INC(k->st.delivered[f]);
 		return;
@@ -132,7 +167,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		fprintf(stderr, "fh_kafka: delivery to %s failed: %s (%" PRIu64 " failures so far)\n",
 			rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err), k->fail_logged + 1);
 	k->fail_logged++;
-	dead_letter(k, m, rd_kafka_err2name(m->err));
+	dead_letter(k, m, seq, rd_kafka_err2name(m->err));
 }
 
 static int set(rd_kafka_conf_t *c, const char *key, const char *val, char *err, size_t errlen)
@@ -184,7 +219,18 @@ struct fh_kafka *fh_kafka_create(const struct fh_kafka_cfg *cfg, char *err, size
 		goto out_free;
 	}
 	k->sym_mask = nsym - 1;
+	k->probes = calloc(FH_KAFKA_PROBE_SLOTS, sizeof(*k->probes));
+	if (!k->probes) {
+		snprintf(err, errlen, "out of memory");
+		goto out_free;
+	}
+	/* slot i starts owned by no probe: the first probe using it has idx i */
+	for (unsigned i = 0; i < FH_KAFKA_PROBE_SLOTS; i++)
+		k->probes[i].idx = UINT64_MAX;
 	k->dlq = cfg->dlq;
+	memcpy(k->off, cfg->off, sizeof(k->off));
+	k->lat_fn = cfg->lat_fn;
+	k->lat_arg = cfg->lat_arg;
 	if (!cfg->brokers || !*cfg->brokers) {
 		if (start_mock(k, cfg, err, errlen))
 			goto out_free;
@@ -269,6 +315,7 @@ out_conf:
 	if (k->mock_rk)
 		rd_kafka_destroy(k->mock_rk);
 out_free:
+	free(k->probes);
 	free(k->syms);
 	free(k);
 	return NULL;
@@ -305,12 +352,13 @@ uint64_t fh_kafka_destroy(struct fh_kafka *k, int flush_timeout_ms)
 		rd_kafka_mock_cluster_destroy(k->mock);
 	if (k->mock_rk)
 		rd_kafka_destroy(k->mock_rk);
+	free(k->probes);
 	free(k->syms);
 	free(k);
 	return left;
 }
 
-int fh_kafka_produce(struct fh_kafka *k, const struct fh_event *ev)
+static int produce(struct fh_kafka *k, const struct fh_event *ev, bool probed, uint64_t probe_tsc)
 {
 	unsigned f = fh_kafka_family_of(ev->type);
 	char key[24], json[FH_JSON_MAX];
@@ -329,6 +377,13 @@ int fh_kafka_produce(struct fh_kafka *k, const struct fh_event *ev)
 		}
 		if (s && s->symbol[0])
 			sym = s->symbol;
+	}
+	/* after learning the symbol: an off "reference" family still keys the others */
+	if (fh_unlikely(k->off[f])) {
+		STAT_INC(k->st.skipped[f]);
+		if (probed)
+			STAT_INC(k->st.lat_lost);
+		return 0;
 	}
 	if (sym) {
 		klen = strnlen(sym, sizeof(((struct sym *)0)->symbol));
@@ -351,13 +406,29 @@ int fh_kafka_produce(struct fh_kafka *k, const struct fh_event *ev)
 		val = json;
 		vlen = (size_t)n;
 	}
+	uint64_t opaque = ev->seq & ~PROBE_TAG;
+	struct kprobe *pr = NULL;
+	if (fh_unlikely(probed)) {
+		uint64_t idx = k->probe_next & ~PROBE_TAG;
+		/* A slot still owned means its message is in flight after
+		 * FH_KAFKA_PROBE_SLOTS newer probes: that report will not find
+		 * its idx and counts itself lost. */
+		pr = &k->probes[idx & (FH_KAFKA_PROBE_SLOTS - 1)];
+		pr->idx = idx;
+		pr->tsc = probe_tsc;
+		pr->seq = ev->seq;
+		pr->source_id = ev->source_id;
+		opaque = PROBE_TAG | idx;
+	}
 	rd_kafka_resp_err_t e = rd_kafka_producev(
 		k->rk, RD_KAFKA_V_RKT(k->topic[f]), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 		RD_KAFKA_V_KEY(sym, klen), RD_KAFKA_V_VALUE((void *)(uintptr_t)val, vlen),
 		RD_KAFKA_V_HEADER("fh-schema-version", FH_KAFKA_SCHEMA_STR, -1),
-		RD_KAFKA_V_OPAQUE((void *)(uintptr_t)ev->seq), RD_KAFKA_V_END);
+		RD_KAFKA_V_OPAQUE((void *)(uintptr_t)opaque), RD_KAFKA_V_END);
 	if (fh_likely(!e)) {
 		STAT_INC(k->st.produced[f]);
+		if (pr)
+			k->probe_next++;
 		return 0;
 	}
 	if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -365,6 +436,8 @@ int fh_kafka_produce(struct fh_kafka *k, const struct fh_event *ev)
 		return FH_PUB_BACK_PRESSURED;
 	}
 	STAT_INC(k->st.produce_errors);
+	if (pr)
+		STAT_INC(k->st.lat_lost);
 	if (k->fail_logged++ < 10)
 		fprintf(stderr, "fh_kafka: produce to %s refused: %s\n", k->topic_name[f],
 			rd_kafka_err2str(e));
@@ -423,4 +496,14 @@ int fh_kafka_mock_fail_produce(struct fh_kafka *k, int count, int err)
 	for (int i = 0; i < count; i++)
 		rd_kafka_mock_push_request_errors(k->mock, 0 /* Produce */, 1, (rd_kafka_resp_err_t)err);
 	return 0;
+}
+
+int fh_kafka_produce(struct fh_kafka *k, const struct fh_event *ev)
+{
+	return produce(k, ev, false, 0);
+}
+
+int fh_kafka_produce_probe(struct fh_kafka *k, const struct fh_event *ev, uint64_t probe_tsc)
+{
+	return produce(k, ev, true, probe_tsc);
 }

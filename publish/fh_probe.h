@@ -18,6 +18,14 @@
  *   source_id  the packet's source (decode/fh_event.h), for per-source
  *              histograms.
  *
+ * Push a probe BEFORE enqueueing the events it covers (pos = the event
+ * ring's head + the events about to be enqueued; an RX core that flushes
+ * a batch always completes it). The publisher reads the event ring first
+ * and the probe ring second, so it then sees every probe no later than its
+ * last event and can hand the probed event to Kafka together with it. A
+ * probe pushed after its events still counts, but may be recorded one
+ * publisher loop late and then misses the Kafka stage (counted lost).
+ *
  * The ring is fixed size (FH_PROBE_RING_SIZE, a power of two), embedded
  * where the caller wants it, never allocated. Exactly one producer thread
  * (the RX core) and one consumer thread (the publisher). Probes are pushed
@@ -105,6 +113,16 @@ static inline bool fh_probe_pop(struct fh_probe_ring *r, struct fh_probe *out)
 	/* release: our read of the slot finishes before the producer may reuse it */
 	__atomic_store_n(&r->tail, r->tail + 1, __ATOMIC_RELEASE);
 	return true;
+}
+
+/* Consumer: true when no probe is waiting (reads the producer's line only
+ * when its cached copy says empty). */
+static inline bool fh_probe_empty(struct fh_probe_ring *r)
+{
+	if (r->cached_head != r->tail)
+		return false;
+	r->cached_head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+	return r->cached_head == r->tail;
 }
 
 /* Consumer (or any thread, approximately): probes waiting. */

@@ -15,6 +15,8 @@
 #include "fh_time.h"
 
 #define KBURST 256
+#define PEND_MAX 64                 /* probes recorded per fh_pub_do_work() call */
+#define KPOS_SPILL (1ull << 63)     /* Kafka-path probe position is in the spill file */
 #define STAT_ADD(x, n) __atomic_store_n(&(x), (x) + (n), __ATOMIC_RELAXED)
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
@@ -54,6 +56,18 @@ struct fh_pub {
 	uint64_t undelivered;   /* left at shutdown */
 	uint64_t refused;       /* produce errors (-EIO), counted in fh_kafka too */
 	int kafka_cpu;
+
+	/* latency probes (fh_probe.h): RX cores -> publisher, publisher -> Kafka thread */
+	struct fh_probe_ring **probes; /* n_rings entries, NULL when none */
+	fh_pub_lat_fn lat_fn;
+	void *lat_arg;
+	/* Positions of probed events on the Kafka path, in the order the
+	 * Kafka thread consumes them: pos = queue position (kq head after the
+	 * event) or KPOS_SPILL | spill position (spill_written after it). */
+	struct fh_probe_ring *kprobes;
+	struct fh_probe khead; /* Kafka thread: next probe to attach */
+	bool khead_ok;
+	uint64_t lat_shm, lat_kafka, lat_lost;
 };
 
 static uint64_t ms_to_ticks(uint64_t ms)
@@ -63,11 +77,38 @@ static uint64_t ms_to_ticks(uint64_t ms)
 
 static void push_kafka(struct fh_pub *p, const struct fh_event *ev, unsigned n);
 
+/* fh_spsc_dequeue_burst() that also tells the queue position of the first
+ * entry taken (*first), which probes need: the producer's drop_oldest may
+ * move tail under us, so it is the tail our CAS succeeded from. */
+static unsigned kq_take(struct fh_spsc *r, struct fh_event *out, unsigned n, uint64_t *first)
+{
+	uint64_t t = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	for (;;) {
+		int64_t ready = (int64_t)(r->cached_head - t);
+		if (ready < (int64_t)n) {
+			r->cached_head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+			ready = (int64_t)(r->cached_head - t);
+		}
+		unsigned k = ready < (int64_t)n ? (unsigned)ready : n;
+		if (k == 0)
+			return 0;
+		for (unsigned i = 0; i < k; i++)
+			out[i] = r->slots[(t + i) & r->mask];
+		/* CAS: a drop_oldest while we copied invalidates the copies */
+		if (__atomic_compare_exchange_n(&r->tail, &t, t + k, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE)) {
+			*first = t;
+			return k;
+		}
+	}
+}
+
 /* Kafka thread: queue first (older), then the spill file; never more than
  * one source at a time, which keeps the order (see push_kafka). */
-static unsigned kafka_take(struct fh_pub *p, struct fh_event *buf, bool *from_spill)
+static unsigned kafka_take(struct fh_pub *p, struct fh_event *buf, bool *from_spill,
+			   uint64_t *first)
 {
-	unsigned n = fh_spsc_dequeue_burst(p->kq, buf, KBURST);
+	unsigned n = kq_take(p->kq, buf, KBURST, first);
 	*from_spill = false;
 	if (n || p->spill_fd < 0)
 		return n;
@@ -80,7 +121,29 @@ static unsigned kafka_take(struct fh_pub *p, struct fh_event *buf, bool *from_sp
 	if (got <= 0)
 		return 0;
 	*from_spill = true;
+	*first = r;
 	return (unsigned)((size_t)got / sizeof(*buf));
+}
+
+/* Kafka thread: the probe TSC of the event at position pos (1-based) of the
+ * queue or the spill file, if it has one. Probes come in consumption order;
+ * a probe behind pos lost its event (drop_oldest) and is counted lost. */
+static bool kafka_probe_for(struct fh_pub *p, bool spill, uint64_t pos, uint64_t *tsc)
+{
+	for (;;) {
+		if (!p->khead_ok && !(p->khead_ok = fh_probe_pop(p->kprobes, &p->khead)))
+			return false;
+		bool kspill = (p->khead.pos & KPOS_SPILL) != 0;
+		uint64_t kpos = p->khead.pos & ~KPOS_SPILL;
+		if (kspill != spill || kpos > pos)
+			return false;
+		p->khead_ok = false;
+		if (kpos == pos) {
+			*tsc = p->khead.tsc;
+			return true;
+		}
+		STAT_ADD(p->lat_lost, 1);
+	}
 }
 
 static void dead_letter_left(struct fh_pub *p, const struct fh_event *ev, unsigned n)
@@ -97,6 +160,7 @@ static void *kafka_main(void *arg)
 	struct fh_pub *p = arg;
 	struct fh_event buf[KBURST];
 	bool from_spill, late = false;
+	uint64_t first = 0;
 
 	if (p->kafka_cpu >= 0) {
 		cpu_set_t set;
@@ -105,7 +169,7 @@ static void *kafka_main(void *arg)
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
 	for (;;) {
-		unsigned n = kafka_take(p, buf, &from_spill);
+		unsigned n = kafka_take(p, buf, &from_spill, &first);
 		if (!n) {
 			if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
 				break;
@@ -114,7 +178,11 @@ static void *kafka_main(void *arg)
 		}
 		for (unsigned i = 0; i < n; i++) {
 			int rc;
-			while (!late && (rc = fh_kafka_produce(p->k, &buf[i])) == FH_PUB_BACK_PRESSURED) {
+			uint64_t ptsc = 0;
+			bool probed = p->kprobes && kafka_probe_for(p, from_spill, first + i + 1, &ptsc);
+			while (!late && (rc = probed ? fh_kafka_produce_probe(p->k, &buf[i], ptsc)
+						     : fh_kafka_produce(p->k, &buf[i])) ==
+						FH_PUB_BACK_PRESSURED) {
 				/* librdkafka's own queue is full: serve delivery reports.
 				 * Only this thread waits; the shm path never does. */
 				fh_kafka_poll(p->k, 1);
@@ -134,7 +202,7 @@ static void *kafka_main(void *arg)
 		fh_kafka_poll(p->k, 0);
 		if (late) {
 			/* give up: everything still queued or spilled is reported */
-			while ((n = kafka_take(p, buf, &from_spill))) {
+			while ((n = kafka_take(p, buf, &from_spill, &first))) {
 				dead_letter_left(p, buf, n);
 				if (from_spill)
 					__atomic_store_n(&p->spill_read, p->spill_read + n,
@@ -144,6 +212,13 @@ static void *kafka_main(void *arg)
 		}
 	}
 	return NULL;
+}
+
+/* Kafka thread (delivery reports): RX -> acknowledged by Kafka. */
+static void kafka_lat(void *arg, uint16_t source_id, uint64_t ticks)
+{
+	struct fh_pub *p = arg;
+	p->lat_fn(p->lat_arg, FH_PUB_STAGE_KAFKA, source_id, ticks);
 }
 
 struct fh_pub *fh_pub_create(const struct fh_pub_cfg *cfg, char *err, size_t errlen)
@@ -178,6 +253,16 @@ struct fh_pub *fh_pub_create(const struct fh_pub_cfg *cfg, char *err, size_t err
 	p->snapshot_arg = cfg->snapshot_arg;
 	p->kafka_cpu = cfg->kafka ? cfg->kafka_cpu : -1;
 	p->spill_max = cfg->spill_max_bytes ? cfg->spill_max_bytes : (1ull << 30);
+	p->lat_fn = cfg->lat_fn;
+	p->lat_arg = cfg->lat_arg;
+	if (cfg->probes) {
+		p->probes = calloc(cfg->n_rings, sizeof(*p->probes));
+		if (!p->probes) {
+			snprintf(err, errlen, "out of memory");
+			goto out_rings;
+		}
+		memcpy(p->probes, cfg->probes, cfg->n_rings * sizeof(*p->probes));
+	}
 
 	if (cfg->shm) {
 		p->shm = fh_shm_create(cfg->shm);
@@ -207,8 +292,20 @@ struct fh_pub *fh_pub_create(const struct fh_pub_cfg *cfg, char *err, size_t err
 				goto out_kq;
 			}
 		}
+		if (p->probes) {
+			if (posix_memalign((void **)&p->kprobes, FH_CACHE_LINE, sizeof(*p->kprobes))) {
+				snprintf(err, errlen, "out of memory");
+				goto out_spill;
+			}
+			fh_probe_ring_init(p->kprobes);
+		}
+		struct fh_kafka_cfg kc = *cfg->kafka;
+		if (p->lat_fn) {
+			kc.lat_fn = kafka_lat;
+			kc.lat_arg = p;
+		}
 		p->dlq = cfg->kafka->dlq;
-		p->k = fh_kafka_create(cfg->kafka, err, errlen);
+		p->k = fh_kafka_create(&kc, err, errlen);
 		if (!p->k)
 			goto out_spill;
 		if (pthread_create(&p->kthr, NULL, kafka_main, p)) {
@@ -227,6 +324,7 @@ struct fh_pub *fh_pub_create(const struct fh_pub_cfg *cfg, char *err, size_t err
 out_kafka:
 	fh_kafka_destroy(p->k, 0);
 out_spill:
+	free(p->kprobes);
 	if (p->spill_fd >= 0)
 		close(p->spill_fd);
 out_kq:
@@ -234,18 +332,34 @@ out_kq:
 out_shm:
 	fh_shm_destroy(p->shm, true);
 out_rings:
+	free(p->probes);
 	free(p->rings);
 out_free:
 	free(p);
 	return NULL;
 }
 
-static void spill(struct fh_pub *p, const struct fh_event *ev, unsigned n)
+/* Hands a probe of the event at Kafka-path position kpos to the Kafka
+ * thread; called before that event is published to it, so the Kafka thread
+ * always sees the probe no later than the event. */
+static void kafka_probe(struct fh_pub *p, uint64_t kpos, const struct fh_probe *pr)
+{
+	struct fh_probe kp = { .pos = kpos, .tsc = pr->tsc, .source_id = pr->source_id };
+	if (fh_probe_push(p->kprobes, &kp))
+		STAT_ADD(p->lat_kafka, 1);
+	else
+		STAT_ADD(p->lat_lost, 1);
+}
+
+/* pr: the last of the n events carries this latency probe (NULL: none). */
+static void spill(struct fh_pub *p, const struct fh_event *ev, unsigned n, const struct fh_probe *pr)
 {
 	size_t len = (size_t)n * sizeof(*ev);
 	uint64_t backlog = p->spill_written - __atomic_load_n(&p->spill_read, __ATOMIC_ACQUIRE);
 	if ((backlog + n) * sizeof(*ev) > p->spill_max) {
 		STAT_ADD(p->spill_dropped, n);
+		if (pr)
+			STAT_ADD(p->lat_lost, 1);
 		return;
 	}
 	/* The spill only runs while Kafka is behind: a syscall per batch here is
@@ -253,19 +367,25 @@ static void spill(struct fh_pub *p, const struct fh_event *ev, unsigned n)
 	ssize_t w = pwrite(p->spill_fd, ev, len, (off_t)(p->spill_written * sizeof(*ev)));
 	if (w != (ssize_t)len) {
 		STAT_ADD(p->spill_dropped, n);
+		if (pr)
+			STAT_ADD(p->lat_lost, 1);
 		return;
 	}
+	if (pr)
+		kafka_probe(p, KPOS_SPILL | (p->spill_written + n), pr);
 	__atomic_store_n(&p->spill_written, p->spill_written + n, __ATOMIC_RELEASE);
 }
 
-static void push_kafka(struct fh_pub *p, const struct fh_event *ev, unsigned n)
+/* pr: the last of the n events carries this latency probe (NULL: none). */
+static void push_kafka_probe(struct fh_pub *p, const struct fh_event *ev, unsigned n,
+			     const struct fh_probe *pr)
 {
 	STAT_ADD(p->kafka_accepted, n);
 	if (p->spilling) {
 		/* Back to the queue only once the Kafka thread has read the whole
 		 * spill: everything queued later is then newer than all of it. */
 		if (__atomic_load_n(&p->spill_read, __ATOMIC_ACQUIRE) != p->spill_written) {
-			spill(p, ev, n);
+			spill(p, ev, n, pr);
 			return;
 		}
 		p->spilling = false;
@@ -275,19 +395,32 @@ static void push_kafka(struct fh_pub *p, const struct fh_event *ev, unsigned n)
 			  (off_t)(p->spill_written * sizeof(*ev)));
 	}
 	while (n) {
-		unsigned k = fh_spsc_enqueue_burst(p->kq, ev, n);
+		/* the probed (last) event goes in alone, its probe first */
+		unsigned want = pr ? n - 1 : n;
+		unsigned k = want ? fh_spsc_enqueue_burst(p->kq, ev, want) : 0;
+		if (k == want && pr && fh_spsc_free(p->kq, 1)) {
+			ev += k;
+			kafka_probe(p, p->kq->head + 1, pr);
+			fh_spsc_enqueue_burst(p->kq, ev, 1); /* room checked: the consumer only frees */
+			return;
+		}
 		ev += k;
 		n -= k;
 		if (!n)
 			break;
 		if (p->policy == FH_PUB_SPILL) {
 			p->spilling = true;
-			spill(p, ev, n);
+			spill(p, ev, n, pr);
 			return;
 		}
 		unsigned d = fh_spsc_drop_oldest(p->kq, n);
 		STAT_ADD(p->kafka_dropped, d);
 	}
+}
+
+static void push_kafka(struct fh_pub *p, const struct fh_event *ev, unsigned n)
+{
+	push_kafka_probe(p, ev, n, NULL);
 }
 
 static void publish(struct fh_pub *p, const struct fh_event *ev, unsigned n, uint64_t tsc)
@@ -349,18 +482,62 @@ FH_COLD static void timers(struct fh_pub *p, uint64_t tsc)
 	}
 }
 
+/*
+ * One ring's batch ev[0..n) at ring positions (t, t + n] with its probes:
+ * those whose pos falls in the batch (or before it: already taken, when an
+ * RX core pushed its probe after the events) move to pend[] for the SHM
+ * stage, and the Kafka path gets each probed event with its probe.
+ */
+static void publish_probed(struct fh_pub *p, struct fh_probe_ring *pr, const struct fh_event *ev,
+			   unsigned n, uint64_t t, uint64_t tsc, struct fh_probe *pend, unsigned *npend)
+{
+	unsigned done = 0; /* events already handed to the Kafka path */
+	struct fh_probe pb;
+
+	if (p->shm)
+		fh_shm_write_burst(p->shm, ev, n, tsc);
+	while (*npend < PEND_MAX && fh_probe_peek(pr, &pb) && pb.pos <= t + n) {
+		fh_probe_pop(pr, NULL);
+		pend[(*npend)++] = pb;
+		if (!p->kq)
+			continue;
+		if (pb.pos <= t + done) {
+			/* its event went to Kafka without it */
+			STAT_ADD(p->lat_lost, 1);
+			continue;
+		}
+		unsigned last = (unsigned)(pb.pos - t); /* 1-based index of the probed event */
+		if (p->kprobes)
+			push_kafka_probe(p, ev + done, last - done, &pb);
+		else
+			push_kafka(p, ev + done, last - done);
+		done = last;
+	}
+	if (p->kq && done < n)
+		push_kafka(p, ev + done, n - done);
+}
+
 unsigned fh_pub_do_work(struct fh_pub *p)
 {
 	uint64_t tsc = fh_rdtsc();
-	unsigned total = 0;
+	unsigned total = 0, npend = 0;
+	struct fh_probe pend[PEND_MAX];
 
 	for (unsigned i = 0; i < p->n_rings; i++) {
 		unsigned n;
+		struct fh_probe_ring *pr = p->probes ? p->probes[i] : NULL;
+		/* The events first: an RX core pushes a probe before the events
+		 * it covers, so every probe of these events is visible now. */
 		struct fh_event *ev = fh_spsc_peek(p->rings[i], p->burst, &n);
-		if (!n)
-			continue;
-		publish(p, ev, n, tsc);
-		fh_spsc_release(p->rings[i], n);
+		if (pr && fh_unlikely(!fh_probe_empty(pr))) {
+			publish_probed(p, pr, ev, n, p->rings[i]->tail, tsc, pend, &npend);
+		} else {
+			if (!n)
+				continue;
+			publish(p, ev, n, tsc);
+		}
+		if (n)
+			fh_spsc_release(p->rings[i], n);
 		total += n;
 	}
 	if (total) {
@@ -370,6 +547,14 @@ unsigned fh_pub_do_work(struct fh_pub *p)
 		}
 		STAT_ADD(p->events, total);
 		STAT_ADD(p->batches, 1);
+	}
+	if (fh_unlikely(npend) && p->shm) {
+		/* RX -> visible: right after the head publication above */
+		uint64_t now = fh_rdtsc();
+		for (unsigned j = 0; j < npend; j++)
+			if (p->lat_fn)
+				p->lat_fn(p->lat_arg, FH_PUB_STAGE_SHM, pend[j].source_id, now - pend[j].tsc);
+		STAT_ADD(p->lat_shm, npend);
 	}
 	if (fh_unlikely(tsc - p->last_tick >= p->tick_every))
 		timers(p, tsc);
@@ -391,12 +576,15 @@ void fh_pub_get_stats(const struct fh_pub *p, struct fh_pub_stats *st)
 	st->spill_read = __atomic_load_n(&p->spill_read, __ATOMIC_RELAXED);
 	st->spill_dropped = LOAD(p->spill_dropped);
 	st->kafka_undelivered = LOAD(p->undelivered);
+	st->lat_probes_shm = LOAD(p->lat_shm);
+	st->lat_probes_kafka = LOAD(p->lat_kafka);
+	st->lat_probes_lost = LOAD(p->lat_lost);
 	if (p->k) {
 		fh_kafka_get_stats(p->k, &st->kafka);
 		uint64_t done = st->kafka.produce_errors + st->kafka.encode_errors + st->spill_dropped +
 				st->kafka_dropped + st->kafka_undelivered;
 		for (int f = 0; f < FH_KF__COUNT; f++)
-			done += st->kafka.delivered[f] + st->kafka.failed[f];
+			done += st->kafka.delivered[f] + st->kafka.failed[f] + st->kafka.skipped[f];
 		st->kafka_lag = st->kafka_accepted > done ? st->kafka_accepted - done : 0;
 	}
 }
@@ -443,6 +631,8 @@ uint64_t fh_pub_close(struct fh_pub *p, int timeout_ms, bool unlink_shm, struct 
 	if (p->spill_fd >= 0)
 		close(p->spill_fd);
 	free(p->kq);
+	free(p->kprobes);
+	free(p->probes);
 	free(p->rings);
 	free(p);
 	return left;

@@ -32,14 +32,15 @@
  * FH_L2_F_LAST) through its own RX ring, so a snapshot is ordered with the
  * updates of the same book (docs/PUBLISH.md).
  *
- * Latency stages (issue 8): `probes` (parallel to `rings`, NULL: none; an
+ * Latency stages (issue 8): an RX core pushes a probe BEFORE enqueueing the
+ * events it covers (fh_probe.h). `probes` (parallel to `rings`, NULL: none; an
  * entry may be NULL) are the RX cores' probe rings (fh_probe.h). A probe
  * whose pos the publisher has taken from that core's ring is recorded
  * through lat_fn as
  *   FH_PUB_STAGE_SHM    probe tsc -> right after the shm head publication
- *                       that made its last event visible to readers (also
- *                       recorded without an shm ring: then "handed to the
- *                       Kafka path"); lat_fn runs on the PUBLISHER thread;
+ *                       that made its last event visible to readers (not
+ *                       recorded without an shm ring); lat_fn runs on the
+ *                       PUBLISHER thread;
  *   FH_PUB_STAGE_KAFKA  probe tsc -> the delivery report (acks=all) of the
  *                       Kafka message of the probed packet's last event: the
  *                       TSC travels beside the event through the bounded
