@@ -1136,7 +1136,7 @@ static int parse_day(struct p *p, const yaml_node_t *src, struct fh_cfg_source *
 
 static int parse_recovery(struct p *p, const yaml_node_t *m, struct fh_cfg_source *s)
 {
-	static const char *const keys[] = { "rerequest", "snapshot", "buffer_msgs", NULL };
+	static const char *const keys[] = { "rerequest", "snapshot", "hold_packets", "hold_ms", NULL };
 	static const char *const rk[] = { "host",	 "port",	    "timeout_ms", "retries",
 					  "max_outstanding", "max_request", NULL };
 	static const char *const sk[] = { "host", "port", NULL };
@@ -1144,7 +1144,8 @@ static int parse_recovery(struct p *p, const yaml_node_t *m, struct fh_cfg_sourc
 	size_t o;
 
 	TRY(check_map(p, m, keys));
-	OPT_NUM(m, "buffer_msgs", NK_COUNT, 1, 1024, 16 * MiB, s->recovery.buffer_msgs);
+	OPT_NUM(m, "hold_packets", NK_COUNT, 1, 64, 8192, s->recovery.hold_packets);
+	OPT_NUM(m, "hold_ms", NK_DUR, NS_MS, 10 * NS_US, 10 * NS_S, s->recovery.hold_ns);
 	n = get(p, m, "rerequest");
 	if (n) {
 		o = push_key(p, "rerequest");
@@ -1311,8 +1312,6 @@ static int parse_source(struct p *p, const yaml_node_t *m, unsigned idx)
 	}
 	if (tr == FH_CFG_TR_PCAP) {
 		TRY(forbid(p, m, "interface", "a pcap source replays a file (pcap.file)"));
-		TRY(forbid(p, m, "lines", "a pcap source replays one file; group and port "
-					  "select its packets"));
 		TRY(required(p, m, "pcap", "pcap.file is required for transport pcap", &n));
 	} else {
 		TRY(forbid(p, m, "pcap", "only transport pcap replays a file"));
@@ -1436,7 +1435,8 @@ static int parse_sources(struct p *p, const yaml_node_t *root)
 		s->pcap.speed = FH_CFG_SPEED_RECORDED;
 		s->pcap.speed_mult = 1.0;
 		s->fix.heartbeat_s = 30;
-		s->recovery.buffer_msgs = 65536;
+		s->recovery.hold_packets = 1024;
+		s->recovery.hold_ns = NS_MS;
 		s->recovery.rerequest.timeout_ns = 200 * NS_MS;
 		s->recovery.rerequest.retries = 5;
 		s->recovery.rerequest.max_outstanding = 4;
@@ -2414,7 +2414,8 @@ static int parse_dlq(struct p *p, const yaml_node_t *m)
 
 static int parse_journal(struct p *p, const yaml_node_t *m)
 {
-	static const char *const keys[] = { "enabled", "dir", "rotate_bytes", "rotate_s", NULL };
+	static const char *const keys[] = { "enabled",	"dir",	     "rotate_bytes",
+					    "rotate_s", "flush_ms", "warm_restart", NULL };
 	struct fh_config *c = p->cfg;
 
 	TRY(check_map(p, m, keys));
@@ -2422,6 +2423,8 @@ static int parse_journal(struct p *p, const yaml_node_t *m)
 	TRY(opt_str(p, m, "dir", CS_TEXT, false, c->journal.dir, sizeof(c->journal.dir)));
 	OPT_NUM(m, "rotate_bytes", NK_SIZE, 1, MiB, TiB, c->journal.rotate_bytes);
 	OPT_NUM(m, "rotate_s", NK_DUR, NS_S, NS_S, 7 * 24 * NS_H, c->journal.rotate_ns);
+	OPT_NUM(m, "flush_ms", NK_DUR, NS_MS, NS_MS, 60 * NS_S, c->journal.flush_ns);
+	TRY(opt_bool(p, m, "warm_restart", &c->journal.warm_restart));
 	if (c->journal.enabled && !c->journal.dir[0]) {
 		set_path(p, "journal.dir");
 		return fail(p, m, "missing (journal.enabled needs a directory)");
@@ -2769,6 +2772,7 @@ void fh_config_defaults(struct fh_config *c)
 
 	c->journal.rotate_bytes = GiB;
 	c->journal.rotate_ns = NS_H;
+	c->journal.flush_ns = 100 * NS_MS;
 }
 
 static int parse_root(struct p *p)
@@ -2947,7 +2951,7 @@ uint64_t fh_config_memory_estimate(const struct fh_config *c)
 	if (c->publish.kafka.enabled)
 		tot += (unsigned __int128)c->publish.kafka.queue.capacity * FH_CFG_EVENT_BYTES;
 	for (unsigned i = 0; i < c->n_sources; i++)
-		tot += (unsigned __int128)c->sources[i].recovery.buffer_msgs * FH_CFG_EVENT_BYTES;
+		tot += (unsigned __int128)c->sources[i].recovery.hold_packets * FH_CFG_HOLD_PKT_BYTES;
 	return tot > UINT64_MAX ? UINT64_MAX : (uint64_t)tot;
 }
 

@@ -68,7 +68,8 @@
 #define FH_CFG_ORDER_BYTES 64      /* order record + its hash-table slot */
 #define FH_CFG_LEVEL_BYTES 64      /* one price level */
 #define FH_CFG_INSTRUMENT_BYTES 4096 /* book header, top levels, engine state */
-#define FH_CFG_EVENT_BYTES 64      /* shm slot, Kafka queue entry, recovery buffer entry */
+#define FH_CFG_EVENT_BYTES 64      /* shm slot, Kafka queue entry */
+#define FH_CFG_HOLD_PKT_BYTES 2048 /* one packet held while a hole is filled */
 
 /* Load flags. */
 #define FH_CONFIG_F_NO_HOST_CHECKS 0x1 /* skip checks against this host: pcap files
@@ -199,7 +200,8 @@ struct fh_cfg_source {
 			char host[FH_CFG_HOST_LEN];
 			uint16_t port;
 		} snapshot;
-		uint32_t buffer_msgs; /* messages held while a gap is being filled */
+		uint32_t hold_packets; /* packets held while a hole is being filled (64..8192) */
+		uint64_t hold_ns;     /* a packet ahead of a hole waits this long for the other line */
 	} recovery;
 };
 
@@ -362,6 +364,8 @@ struct fh_config {
 		char dir[FH_CFG_PATH_LEN];
 		uint64_t rotate_bytes;
 		uint64_t rotate_ns;
+		uint64_t flush_ns;  /* a crash loses at most this much of the stream */
+		bool warm_restart;  /* at start, rebuild the books from the journal first */
 	} journal;
 };
 

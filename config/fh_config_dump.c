@@ -126,7 +126,8 @@ static void dump_sources(const struct fh_config *c, FILE *o)
 				s->day, s->midnight_utc_ns);
 		fprintf(o, "    rx_core: %d\n", s->rx_core);
 		if (s->protocol == FH_CFG_PROTO_ITCH50) {
-			fprintf(o, "    recovery:\n      buffer_msgs: %u\n", s->recovery.buffer_msgs);
+			fprintf(o, "    recovery:\n      hold_packets: %u\n      hold_ms: %s\n", s->recovery.hold_packets,
+				fh_config_pvt_fmt_dur(s->recovery.hold_ns, b, sizeof(b)));
 			if (s->recovery.rerequest.enabled) {
 				fprintf(o, "      rerequest:\n        host: ");
 				q(o, s->recovery.rerequest.host);
@@ -378,6 +379,8 @@ int fh_config_dump(const struct fh_config *c, FILE *o)
 	}
 	fprintf(o, "  rotate_bytes: %s\n", fh_config_pvt_fmt_size(c->journal.rotate_bytes, b, sizeof(b)));
 	fprintf(o, "  rotate_s: %s\n", fh_config_pvt_fmt_dur(c->journal.rotate_ns, b, sizeof(b)));
+	fprintf(o, "  flush_ms: %s\n", fh_config_pvt_fmt_dur(c->journal.flush_ns, b, sizeof(b)));
+	fprintf(o, "  warm_restart: %s\n", tf(c->journal.warm_restart));
 	return ferror(o) ? -EIO : 0;
 }
 

@@ -117,6 +117,7 @@ int fh_kudp_recv(struct fh_kudp *k, struct fh_kudp_pkt *pkts, unsigned n)
 		pkts[out].data = k->iov[i].iov_base;
 		pkts[out].len = k->msgs[i].msg_len;
 		pkts[out].src_addr = ntohl(from[i].sin_addr.s_addr);
+		pkts[out].src_port = ntohs(from[i].sin_port);
 		pkts[out].recv_ts_ns = 0;
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
 			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {

@@ -36,6 +36,7 @@ struct fh_kudp_pkt {
 	uint32_t len;
 	uint64_t recv_ts_ns; /* kernel receive time (epoch ns), 0 if unknown */
 	uint32_t src_addr;   /* host order */
+	uint16_t src_port;   /* host order */
 };
 
 /* Binds group:port (group may be a unicast address such as 127.0.0.1, or

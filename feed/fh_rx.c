@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* fh_rx.c: one RX core's pipeline (set-up on the cold path, the per-packet path inline here). */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <numa.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "fh_dlq.h"
+#include "fh_pcap.h"
 #include "fh_rx.h"
 #include "fh_time.h"
 
@@ -103,6 +107,75 @@ static int fix_init(struct fh_rx_chan *ch, const struct fh_rx_chan_cfg *cfg, cha
 	return 0;
 }
 
+static int rec_init(struct fh_rx_core *c, struct fh_rx_chan *ch, const struct fh_rx_recovery_cfg *rc,
+		    char *err, size_t errlen)
+{
+	struct fh_seqbuf_cfg sc = { .max_pkts = rc->hold_pkts ? rc->hold_pkts : 1024,
+				    .max_len = 2048,
+				    .hold_ns = rc->hold_ns ? rc->hold_ns : 1000000 };
+	struct fh_rx_rec *r;
+	char sess[FH_MOLD_SESSION_LEN];
+	int ret;
+
+	r = rx_alloc(sizeof(*r), c->cfg.numa_socket);
+	if (!r) {
+		snprintf(err, errlen, "%s: recovery: out of memory", ch->cfg.name);
+		return -ENOMEM;
+	}
+	ch->rec = r;
+	r->sock.fd = -1;
+	r->hold_ns = sc.hold_ns;
+	ret = fh_seqbuf_init(&r->sb, &sc);
+	if (ret < 0) {
+		snprintf(err, errlen, "%s: recovery hold buffer (%u packets): %s", ch->cfg.name,
+			 sc.max_pkts, strerror(-ret));
+		return ret;
+	}
+	/* the session is learnt from the feed (fh_rereq takes it per request) */
+	memset(sess, ' ', sizeof(sess));
+	ret = fh_rereq_init(&r->q, &rc->rereq, sess);
+	if (ret < 0) {
+		snprintf(err, errlen, "%s: re-request settings: %s", ch->cfg.name, strerror(-ret));
+		return ret;
+	}
+	if (!rc->rereq_addr)
+		return 0;
+	r->srv_addr = rc->rereq_addr;
+	r->srv_port = rc->rereq_port;
+	/* an ephemeral unicast port of our own; the server answers to it */
+	ret = fh_kudp_open(&r->sock, 0, 0, NULL, 0, err, errlen);
+	if (ret < 0) {
+		size_t l = strlen(err);
+		snprintf(err + l, errlen - l, " (%s: re-request socket)", ch->cfg.name);
+		return ret;
+	}
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(rc->rereq_port),
+				  .sin_addr.s_addr = htonl(rc->rereq_addr) };
+	if (connect(r->sock.fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: re-request server %u.%u.%u.%u:%u: %s", ch->cfg.name,
+			 rc->rereq_addr >> 24, (rc->rereq_addr >> 16) & 255, (rc->rereq_addr >> 8) & 255,
+			 rc->rereq_addr & 255, rc->rereq_port, strerror(-ret));
+		return ret;
+	}
+	socklen_t sl = sizeof(sa);
+	if (getsockname(r->sock.fd, (struct sockaddr *)&sa, &sl) == 0) {
+		r->local_addr = ntohl(sa.sin_addr.s_addr);
+		r->local_port = ntohs(sa.sin_port);
+	}
+	return 0;
+}
+
+static void rec_destroy(struct fh_rx_rec *r)
+{
+	if (!r)
+		return;
+	fh_seqbuf_free(&r->sb);
+	if (r->sock.buf)
+		fh_kudp_close(&r->sock);
+	free(r);
+}
+
 static int chan_init(struct fh_rx_core *c, struct fh_rx_chan *ch, const struct fh_rx_chan_cfg *cfg,
 		     char *err, size_t errlen)
 {
@@ -145,6 +218,8 @@ static int chan_init(struct fh_rx_core *c, struct fh_rx_chan *ch, const struct f
 		ch->pace_ticks_per_ns = 1.0;
 	if (cfg->pace == FH_RX_PACE_RECORDED && cfg->speed > 0)
 		ch->pace_ticks_per_ns /= cfg->speed;
+	if (cfg->recovery.enabled)
+		return rec_init(c, ch, &cfg->recovery, err, errlen);
 	return 0;
 }
 
@@ -201,6 +276,7 @@ struct fh_rx_core *fh_rx_core_create(const struct fh_rx_core_cfg *cfg, char *err
 		fh_engine_set_emit(c->engine, engine_emit, c);
 	}
 	c->lat_every = 64;
+	fh_probe_ring_init(&c->probes);
 	c->snap_interval_tsc = (uint64_t)((double)cfg->snapshot_interval_ns * fh_tsc_clock.hz / 1e9);
 	c->next_snap_tsc = fh_rdtsc() + c->snap_interval_tsc;
 	return c;
@@ -226,6 +302,7 @@ void fh_rx_core_destroy(struct fh_rx_core *c)
 			fh_fix_session_destroy(ch->fix);
 		if (ch->l2)
 			fh_l2book_destroy(ch->l2);
+		rec_destroy(ch->rec);
 	}
 	free(c->chans);
 	free(c->ring);
@@ -251,6 +328,12 @@ void fh_rx_flush(struct fh_rx_core *c)
 	}
 	c->ring_events += c->nb;
 	c->nb = 0;
+	if (fh_unlikely(c->probe_pending)) {
+		struct fh_probe pr = { .pos = c->ring_events, .tsc = c->probe_tsc,
+				       .source_id = c->probe_src };
+		fh_probe_push(&c->probes, &pr);
+		c->probe_pending = false;
+	}
 }
 
 static inline void stage(struct fh_rx_core *c, const struct fh_event *ev)
@@ -331,14 +414,36 @@ FH_COLD static void gap_log(struct fh_rx_chan *ch, uint64_t first, uint64_t last
 	ch->n_gap_log++;
 }
 
-void fh_rx_udp(struct fh_rx_core *c, struct fh_rx_chan *ch, unsigned line, const uint8_t *p,
-	       uint32_t len, uint64_t recv_ns)
+FH_COLD static void rec_mold_status(struct fh_rx_chan *ch, unsigned line, const struct fh_mold_rx *mr)
+{
+	struct fh_rx_rec *r = ch->rec;
+
+	for (unsigned i = 0; i < mr->nstatus; i++) {
+		const struct fh_event *e = &mr->status[i];
+		if (e->u.feed.kind != FH_FEED_GAP)
+			continue;
+		/* reported: nobody waits for these any more */
+		r->st.lost_msgs += e->u.feed.last_seq - e->u.feed.first_seq + 1;
+		fh_rereq_filled(&r->q, e->u.feed.first_seq, e->u.feed.last_seq);
+	}
+	if (mr->n && r->q.n)
+		fh_rereq_filled(&r->q, mr->first_seq, mr->first_seq + mr->n - 1);
+	if (line == FH_RX_RETRANS_LINE)
+		r->st.recovered_msgs += mr->n;
+}
+
+/* One MoldUDP64 datagram through sequencing, decoding, books and engine. */
+static void rx_mold(struct fh_rx_core *c, struct fh_rx_chan *ch, unsigned line, const uint8_t *p,
+		    uint32_t len, uint64_t recv_ns)
 {
 	struct fh_mold_rx mr;
 	struct fh_event ev[FH_ITCH_MAX_EVENTS];
 
 	uint64_t staged0 = c->staged;
 
+	/* answers to different requests go back and forth in sequence */
+	if (fh_unlikely(line == FH_RX_RETRANS_LINE))
+		ch->mold.line_next[line] = 0;
 	if (fh_mold_rx(&ch->mold, line, p, len, recv_ns, &mr) < 0)
 		return; /* counted and dead-lettered by the session */
 	for (unsigned i = 0; i < mr.nstatus; i++) {
@@ -346,15 +451,19 @@ void fh_rx_udp(struct fh_rx_core *c, struct fh_rx_chan *ch, unsigned line, const
 			gap_log(ch, mr.status[i].u.feed.first_seq, mr.status[i].u.feed.last_seq);
 		process_event(c, ch, &mr.status[i], NULL);
 	}
+	if (fh_unlikely(ch->rec != NULL) && (mr.nstatus || ch->rec->q.n || line == FH_RX_RETRANS_LINE))
+		rec_mold_status(ch, line, &mr);
 	const uint8_t *cur = mr.next;
 	uint64_t seq = mr.first_seq;
 	unsigned i = 0;
+	bool sampled = false;
 	if (fh_unlikely((++c->lat_count & (c->lat_every - 1)) == 0) && mr.n && c->burst_tsc) {
 		size_t mlen;
 		const uint8_t *msg = fh_mold_next_msg(&cur, &mlen);
 		int k = fh_itch_decode(&ch->dec, msg, mlen, seq++, recv_ns, ev);
 		probe_first(c, ch, ev, k);
 		i = 1;
+		sampled = true;
 	}
 	for (; i < mr.n; i++, seq++) {
 		size_t mlen;
@@ -370,10 +479,162 @@ void fh_rx_udp(struct fh_rx_core *c, struct fh_rx_chan *ch, unsigned line, const
 	}
 	ch->st.messages += mr.n;
 	ch->st.events += c->staged - staged0;
+	if (fh_unlikely(sampled)) {
+		/* pushed at the next flush, once all its events are in the ring */
+		c->probe_pending = true;
+		c->probe_tsc = c->burst_tsc;
+		c->probe_src = ch->cfg.source_id;
+	}
+}
+
+static inline uint64_t rec_now(void)
+{
+	return fh_tsc_to_ns(fh_rdtsc());
+}
+
+/* The holes before and between held packets, beyond what was handed over. */
+FH_COLD static void rec_report_holes(struct fh_rx_chan *ch)
+{
+	struct fh_rx_rec *r = ch->rec;
+	uint64_t next = ch->mold.expected;
+
+	for (unsigned k = 0; k < r->sb.n; k++) {
+		const struct fh_seqbuf_ent *e = &r->sb.ent[k];
+		if (e->seq > next) {
+			uint64_t first = next, last = e->seq - 1;
+			if (first <= r->reported_upto)
+				first = r->reported_upto + 1;
+			if (first <= last) {
+				r->st.holes++;
+				if (fh_rereq_gap(&r->q, first, last) < 0) {
+					r->st.failed_ranges++;
+					if (last > r->release_upto)
+						r->release_upto = last;
+				}
+				r->reported_upto = last;
+			}
+		}
+		if (e->seq + e->count > next)
+			next = e->seq + e->count;
+	}
+}
+
+static inline uint64_t rec_hold(const struct fh_rx_core *c, const struct fh_rx_chan *ch)
+{
+	const struct fh_rx_rec *r = ch->rec;
+
+	if (c->warm || (r->q.n && r->q.r[0].first <= ch->mold.expected))
+		return UINT64_MAX;
+	return r->hold_ns;
+}
+
+/* Held packets that may go on now: in order, expired, or given up on. */
+static void rec_drain(struct fh_rx_core *c, struct fh_rx_chan *ch, uint64_t now)
+{
+	struct fh_rx_rec *r = ch->rec;
+	const uint8_t *q;
+	unsigned line;
+	uint32_t len;
+
+	if (r->sock.fd >= 0 && !c->warm && r->sb.n && r->wait_since &&
+	    now - r->wait_since >= r->hold_ns)
+		rec_report_holes(ch);
+	/* keep holding while the first hole is being re-requested, and while
+	 * replaying the journal (its answers come later in the file) */
+	r->sb.cfg.hold_ns = rec_hold(c, ch);
+	for (;;) {
+		if (r->sb.n && r->release_upto >= ch->mold.expected)
+			r->sb.pressure = true; /* the hole was given up: go on past it */
+		q = fh_seqbuf_next(&r->sb, &ch->mold, now, &line, &len);
+		if (!q)
+			break;
+		rx_mold(c, ch, line, q, len, fh_tsc_wall_ns(fh_rdtsc()));
+		fh_seqbuf_pop(&r->sb);
+		r->sb.cfg.hold_ns = rec_hold(c, ch);
+	}
+	if (!r->sb.n)
+		r->wait_since = 0;
+	else if (!r->wait_since)
+		r->wait_since = now;
+}
+
+void fh_rx_udp(struct fh_rx_core *c, struct fh_rx_chan *ch, unsigned line, const uint8_t *p,
+	       uint32_t len, uint64_t recv_ns)
+{
+	struct fh_rx_rec *r = ch->rec;
+
+	if (fh_likely(!r)) {
+		rx_mold(c, ch, line, p, len, recv_ns);
+		return;
+	}
+	/* fast path: nothing held and the packet is the next one */
+	uint64_t now = rec_now();
+	enum fh_seqbuf_verdict v = fh_seqbuf_offer(&r->sb, &ch->mold, line, p, len, now);
+	while (fh_unlikely(v == FH_SEQBUF_FULL)) {
+		/* no room: the lowest held packet goes on (its hole becomes a gap) */
+		unsigned l;
+		uint32_t n;
+		const uint8_t *q = fh_seqbuf_next(&r->sb, &ch->mold, now, &l, &n);
+		if (q) {
+			rx_mold(c, ch, l, q, n, recv_ns);
+			fh_seqbuf_pop(&r->sb);
+		}
+		v = fh_seqbuf_offer(&r->sb, &ch->mold, line, p, len, now);
+	}
+	if (v == FH_SEQBUF_DELIVER)
+		rx_mold(c, ch, line, p, len, recv_ns);
+	if (r->sb.n)
+		rec_drain(c, ch, now);
+}
+
+/* Recovery work of one channel when something is held or missing. */
+FH_COLD static unsigned rec_poll(struct fh_rx_core *c, struct fh_rx_chan *ch)
+{
+	struct fh_rx_rec *r = ch->rec;
+	uint64_t now = rec_now(), first, last;
+	unsigned work = 0;
+
+	if (r->sock.fd >= 0) {
+		uint8_t req[FH_REREQ_REQ_LEN];
+		struct fh_kudp_pkt pk[FH_KUDP_BURST];
+
+		if (r->sb.n && r->wait_since && now - r->wait_since >= r->hold_ns)
+			rec_report_holes(ch);
+		memcpy(r->q.session, ch->mold.session, sizeof(r->q.session));
+		while (fh_rereq_poll(&r->q, now, req)) {
+			if (send(r->sock.fd, req, sizeof(req), MSG_DONTWAIT) == (ssize_t)sizeof(req))
+				r->st.requests++;
+			else
+				r->st.send_errors++;
+		}
+		int n = fh_kudp_recv(&r->sock, pk, FH_KUDP_BURST);
+		for (int i = 0; i < n; i++) {
+			uint64_t recv_ns = pk[i].recv_ts_ns ? pk[i].recv_ts_ns
+							    : fh_tsc_wall_ns(fh_rdtsc());
+			r->st.answer_pkts++;
+			if (c->cfg.journal && !c->warm)
+				fh_journal_push_udp(c->cfg.journal, pk[i].src_addr, r->local_addr,
+						    pk[i].src_port, r->local_port, pk[i].data,
+						    pk[i].len, recv_ns);
+			fh_rx_udp(c, ch, FH_RX_RETRANS_LINE, pk[i].data, pk[i].len, recv_ns);
+			work++;
+		}
+		while (fh_rereq_next_failed(&r->q, &first, &last)) {
+			r->st.failed_ranges++;
+			if (last > r->release_upto)
+				r->release_upto = last;
+		}
+	}
+	rec_drain(c, ch, now);
+	fh_rx_flush(c);
+	return work;
 }
 
 static int line_of(const struct fh_rx_chan *ch, const struct fh_pkt_udp *u)
 {
+	/* a journaled re-request answer (warm restart) */
+	if (fh_unlikely(ch->rec && ch->rec->srv_addr == u->src_ip && ch->rec->srv_port == u->src_port))
+		return FH_RX_RETRANS_LINE;
 	for (unsigned l = 0; l < ch->cfg.n_lines; l++) {
 		const struct fh_rx_line_cfg *lc = &ch->cfg.line[l];
 		if ((lc->group == 0 || lc->group == u->dst_ip) &&
@@ -398,6 +659,8 @@ void fh_rx_frame(struct fh_rx_core *c, struct fh_rx_chan *ch, const uint8_t *f, 
 	static const struct fh_pkt_filter any = { 0 };
 	struct fh_pkt_udp u;
 
+	if (c->cfg.journal && !c->warm)
+		fh_journal_push(c->cfg.journal, f, len, recv_ns);
 	ch->st.frames++;
 	ch->st.bytes += len;
 	ch->st.last_rx_ns = recv_ns;
@@ -497,6 +760,8 @@ static unsigned poll_dpdk(struct fh_rx_core *c, struct fh_rx_chan *ch)
 				       (uint64_t)((double)(cap - ch->pace_cap0_ns) * ch->pace_ticks_per_ns);
 			if (cap > ch->pace_cap0_ns && fh_rdtsc() < due)
 				break; /* not yet: keep it for the next call */
+			/* latency from when it was due, not from when we got to it */
+			c->burst_tsc = due;
 		}
 		if (ch->pend_pos + 1 < ch->pend_n)
 			fh_prefetch0(rte_pktmbuf_mtod(ch->pend[ch->pend_pos + 1], void *));
@@ -539,6 +804,11 @@ static unsigned poll_kudp(struct fh_rx_core *c, struct fh_rx_chan *ch)
 			ch->st.udp++;
 			ch->st.bytes += pk[i].len;
 			ch->st.last_rx_ns = recv_ns;
+			if (c->cfg.journal)
+				fh_journal_push_udp(c->cfg.journal, pk[i].src_addr,
+						    ch->cfg.kudp[l]->group, pk[i].src_port,
+						    ch->cfg.kudp[l]->port, pk[i].data, pk[i].len,
+						    recv_ns);
 			fh_rx_udp(c, ch, l, pk[i].data, pk[i].len, recv_ns);
 		}
 		fh_rx_flush(c);
@@ -702,6 +972,8 @@ unsigned fh_rx_do_work(struct fh_rx_core *c)
 		case FH_RX_KUDP: work += poll_kudp(c, ch); break;
 		case FH_RX_FIX: work += poll_fix(c, ch); break;
 		}
+		if (fh_unlikely(ch->rec != NULL) && (ch->rec->sb.n || ch->rec->q.n))
+			work += rec_poll(c, ch);
 	}
 	if (fh_unlikely(__atomic_load_n(&c->req_head, __ATOMIC_ACQUIRE) != c->req_tail ||
 			__atomic_load_n(&c->req_all, __ATOMIC_ACQUIRE)))
@@ -746,5 +1018,58 @@ uint64_t fh_rx_chan_rejects(const struct fh_rx_chan *ch)
 		n += ch->st.frame_rejects[r];
 	for (unsigned r = 1; r < FH_ITCH_REJ__COUNT; r++)
 		n += ch->mold.rejects[r] + ch->dec.rejects[r];
+	return n;
+}
+
+long fh_rx_warm_replay(struct fh_rx_core *c, const char *const *files, unsigned n_files, char *err,
+		       size_t errlen)
+{
+	static const struct fh_pkt_filter any = { 0 };
+	long n = 0;
+
+	c->warm = true;
+	for (unsigned i = 0; i < n_files; i++) {
+		struct fh_pcap pc;
+		struct fh_pcap_rec rec;
+		int ret = fh_pcap_open(&pc, files[i], 0);
+		if (ret < 0) {
+			snprintf(err, errlen, "%s: %s", files[i], strerror(-ret));
+			c->warm = false;
+			return ret;
+		}
+		if (pc.linktype != FH_JOURNAL_LINKTYPE_ETHERNET) {
+			snprintf(err, errlen, "%s: link type %u, not Ethernet", files[i], pc.linktype);
+			fh_pcap_close(&pc);
+			c->warm = false;
+			return -EINVAL;
+		}
+		/* a journal cut by a crash ends in zeros or a partial record: its end */
+		while (fh_pcap_next(&pc, &rec) == 1) {
+			struct fh_pkt_udp u;
+			if (fh_pkt_parse(FH_PKT_LINK_ETHERNET, rec.data, rec.caplen, &any, &u) != FH_PKT_OK)
+				continue;
+			for (unsigned k = 0; k < c->n_chans; k++) {
+				struct fh_rx_chan *ch = &c->chans[k];
+				if (!ch->book)
+					continue;
+				int line = line_of(ch, &u);
+				if (line < 0)
+					continue;
+				ch->st.frames++;
+				ch->st.udp++;
+				ch->st.bytes += rec.caplen;
+				fh_rx_udp(c, ch, (unsigned)line, u.payload, u.len, rec.ts_ns);
+				n++;
+				break;
+			}
+		}
+		fh_pcap_close(&pc);
+	}
+	c->warm = false;
+	/* what is still held waits for the live stream or a re-request */
+	for (unsigned k = 0; k < c->n_chans; k++)
+		if (c->chans[k].rec && c->chans[k].rec->sb.n)
+			rec_drain(c, &c->chans[k], rec_now());
+	fh_rx_flush(c);
 	return n;
 }

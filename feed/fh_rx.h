@@ -39,10 +39,14 @@
 #include "fh_l2book.h"
 #include "fh_event.h"
 #include "fh_itch.h"
+#include "fh_journal.h"
 #include "fh_kudp.h"
 #include "fh_metrics.h"
 #include "fh_mold.h"
 #include "fh_pkt.h"
+#include "fh_probe.h"
+#include "fh_rereq.h"
+#include "fh_seqbuf.h"
 #include "fh_spsc.h"
 
 #define FH_RX_MAX_CHANS 16
@@ -50,6 +54,7 @@
 #define FH_RX_BATCH 256      /* events staged before one ring enqueue */
 #define FH_RX_SNAP_REQS 64   /* pending snapshot requests per core */
 #define FH_RX_GAP_LOG 64     /* merged gap ranges kept per channel for reports */
+#define FH_RX_RETRANS_LINE 2 /* MoldUDP64 line of re-request answers */
 
 enum fh_rx_kind {
 	FH_RX_DPDK = 1,
@@ -65,6 +70,54 @@ enum fh_rx_pace {
 struct fh_rx_line_cfg {
 	uint32_t group; /* host order; 0: any destination */
 	uint16_t port;  /* 0: any */
+};
+
+/*
+ * Recovery of a MoldUDP64 channel (docs/RECOVERY.md). With `enabled`, a
+ * hold buffer (fh_seqbuf) sits in front of sequencing: a packet beyond the
+ * next expected sequence is held up to hold_ns for the other line (A/B
+ * arbitration across two queues or sockets) before the hole is
+ * re-requested (when a server is configured) or reported as a gap. While a
+ * re-request is in flight for the first hole, the packets after it stay
+ * held (at most hold_pkts; when full the lowest goes on and the hole
+ * becomes a gap). Answers arrive on a unicast kernel socket, are journaled
+ * and go through sequencing as line FH_RX_RETRANS_LINE. A range the server
+ * does not fill after the retries is a gap: the source's books are
+ * published stale. The socket is only read while something is missing: no
+ * system call in the steady state.
+ */
+struct fh_rx_recovery_cfg {
+	bool enabled;
+	uint32_t hold_pkts;       /* packets held, <= FH_SEQBUF_MAX_PKTS (0: 1024) */
+	uint64_t hold_ns;         /* wait for the other line before a hole is acted on (0: 1 ms) */
+	uint32_t rereq_addr;      /* re-request server, host order (0: none) */
+	uint16_t rereq_port;
+	struct fh_rereq_cfg rereq;
+};
+
+struct fh_rx_rec_stats {
+	uint64_t holes;           /* holes handed to the re-request scheduler */
+	uint64_t requests;        /* request datagrams sent */
+	uint64_t send_errors;
+	uint64_t answer_pkts;     /* answer datagrams received */
+	uint64_t recovered_msgs;  /* messages delivered from answers */
+	uint64_t failed_ranges;   /* given up by the scheduler (or no room to track) */
+	uint64_t lost_msgs;       /* messages reported as a gap while recovery was on */
+};
+
+struct fh_rx_rec {
+	struct fh_seqbuf sb;
+	struct fh_rereq q;
+	struct fh_kudp sock;      /* unicast socket to the server (sock.fd < 0: none) */
+	uint32_t srv_addr;        /* host order */
+	uint16_t srv_port;
+	uint32_t local_addr;      /* our end of the socket (journaled answers go to it) */
+	uint16_t local_port;
+	uint64_t hold_ns;
+	uint64_t wait_since;      /* monotonic ns since packets have been held (0: none) */
+	uint64_t reported_upto;   /* holes up to this sequence were handed to q */
+	uint64_t release_upto;    /* given-up ranges: held packets up to here go on */
+	struct fh_rx_rec_stats st;
 };
 
 struct fh_rx_chan_cfg {
@@ -89,6 +142,7 @@ struct fh_rx_chan_cfg {
 	uint64_t day_base_ns;     /* added to ITCH timestamps */
 	struct fh_book_config book;
 	struct fh_dlq *dlq;       /* may be NULL */
+	struct fh_rx_recovery_cfg recovery; /* MoldUDP64 channels */
 };
 
 struct fh_rx_core_cfg {
@@ -100,6 +154,7 @@ struct fh_rx_core_cfg {
 	uint64_t snapshot_interval_ns; /* periodic book snapshots, 0: off */
 	int numa_socket;          /* where to allocate, -1: anywhere */
 	bool latency;             /* record per-stage latency samples */
+	struct fh_journal_ring *journal; /* every received frame is pushed here (NULL: none) */
 };
 
 struct fh_rx_chan_stats {
@@ -124,6 +179,7 @@ struct fh_rx_chan {
 	struct fh_mold mold;
 	struct fh_itch_decoder dec;
 	struct fh_book *book;
+	struct fh_rx_rec *rec;       /* recovery (NULL: off) */
 	struct fh_rx_chan_stats st;
 	bool done;               /* replay complete (not looping) */
 	/* pacing */
@@ -170,6 +226,7 @@ struct fh_rx_core {
 	uint64_t by_type[FH_EV__COUNT + 1]; /* events derived from messages, by type (last:
 					     * unknown); timer-driven snapshots are not counted */
 	bool in_snapshot;
+	bool warm;                /* replaying the journal: frames are not journaled again */
 	uint64_t ring_events;     /* events handed to the ring */
 	uint64_t ring_full_spins; /* times the ring was full and the core waited */
 	uint64_t book_aborts;     /* crossed books under the abort policy */
@@ -180,7 +237,11 @@ struct fh_rx_core {
 	void *lat_arg;
 	uint32_t lat_every;       /* sample one packet in lat_every (power of two) */
 	uint32_t lat_count;
-	uint64_t burst_tsc;       /* TSC of the current RX burst */
+	uint64_t burst_tsc;       /* TSC of the current RX burst (paced replays: of the
+				   * frame's scheduled release: coordinated omission) */
+	bool probe_pending;       /* a sampled packet waits for its ring position */
+	uint16_t probe_src;
+	uint64_t probe_tsc;
 	uint64_t next_snap_tsc;
 	uint64_t snap_interval_tsc;
 	/* snapshot requests from the publisher thread (single producer) */
@@ -191,6 +252,8 @@ struct fh_rx_core {
 	uint16_t req_src[FH_RX_SNAP_REQS];
 	uint32_t req_instr[FH_RX_SNAP_REQS];
 	volatile bool abort;      /* a crossed book under the abort policy stopped the core */
+	/* sampled packets' start times, for the publisher's shm and Kafka stages */
+	struct fh_probe_ring probes;
 };
 
 /* Allocates and initialises a core and its channels (books, decoders,
@@ -206,9 +269,20 @@ unsigned fh_rx_do_work(struct fh_rx_core *c);
 void fh_rx_udp(struct fh_rx_core *c, struct fh_rx_chan *ch, unsigned line,
 	       const uint8_t *p, uint32_t len, uint64_t recv_ns);
 
-/* Processes one Ethernet frame of channel ch. */
+/* Processes one Ethernet frame of channel ch (journaled first when the
+ * core has a journal). */
 void fh_rx_frame(struct fh_rx_core *c, struct fh_rx_chan *ch, const uint8_t *f,
 		 uint32_t len, uint64_t recv_ns);
+
+/*
+ * Warm restart: replays the frames of pcap files (fh's own journal) through
+ * the channels whose lines they match (re-request answers by their source
+ * address), not journaled again, as fast as the books go; called on the
+ * core's thread before its loop, with the publisher running. Returns the
+ * frames replayed, or -errno with the reason in err.
+ */
+long fh_rx_warm_replay(struct fh_rx_core *c, const char *const *files, unsigned n_files,
+		       char *err, size_t errlen);
 
 /* Hands staged events to the ring, waiting for room (counted). */
 void fh_rx_flush(struct fh_rx_core *c);

@@ -35,7 +35,7 @@
 
 #include "fh_mold.h"
 
-#define FH_SEQBUF_MAX_PKTS 1024
+#define FH_SEQBUF_MAX_PKTS 8192
 
 enum fh_seqbuf_verdict {
 	FH_SEQBUF_DELIVER = 0, /* give it to fh_mold_rx() now */

@@ -294,7 +294,8 @@ static void test_defaults(void)
 	FH_CHECK_EQ_I(cfg.sources[0].rx_core, 1);
 	FH_CHECK_STR(cfg.sources[0].tz, "America/New_York");
 	FH_CHECK_EQ_U(cfg.sources[0].midnight_utc_ns, 0);
-	FH_CHECK_EQ_U(cfg.sources[0].recovery.buffer_msgs, 65536);
+	FH_CHECK_EQ_U(cfg.sources[0].recovery.hold_packets, 1024);
+	FH_CHECK_EQ_U(cfg.sources[0].recovery.hold_ns, 1000000);
 	FH_CHECK(!cfg.sources[0].recovery.rerequest.enabled);
 	FH_CHECK_EQ_U(cfg.cores.n_rx, 1);
 	FH_CHECK_EQ_I(cfg.cores.rx[0], 1);
@@ -336,7 +337,7 @@ static void test_defaults(void)
 	/* The memory estimate: books and engine per RX core plus the rings. */
 	FH_CHECK_EQ_U(fh_config_memory_estimate(&cfg),
 		      (2ull << 20) * 64 + (1ull << 20) * 64 + 16384ull * 4096 + (1ull << 20) * 64 +
-			      (1ull << 20) * 64 + 65536ull * 64);
+			      (1ull << 20) * 64 + 1024ull * 2048);
 }
 
 /* Durations, sizes and counts with their units; ${VAR} expansion. */
@@ -466,7 +467,7 @@ static void test_merge_keys(void)
 			  "snapshot_interval_ms)");
 	FH_CHECK_EQ_I(load("sources:\n"
 			   "  - &a {name: a, protocol: itch50, transport: kernel_udp, port: 26400, "
-			   "group: 233.54.12.1, recovery: {buffer_msgs: 4096}}\n"
+			   "group: 233.54.12.1, recovery: {hold_packets: 4096, hold_ms: 250us}}\n"
 			   "  - {<<: *a, name: b, group: 233.54.12.2}\n"
 			   "  - <<: [{port: 26401}, *a]\n    name: c\n",
 			   0, err, sizeof(err)),
@@ -477,7 +478,8 @@ static void test_merge_keys(void)
 	FH_CHECK_EQ_U(cfg.sources[1].transport, FH_CFG_TR_KERNEL_UDP);
 	FH_CHECK_STR(cfg.sources[1].line[0].group, "233.54.12.2");
 	FH_CHECK_EQ_U(cfg.sources[1].line[0].port, 26400);
-	FH_CHECK_EQ_U(cfg.sources[1].recovery.buffer_msgs, 4096);
+	FH_CHECK_EQ_U(cfg.sources[1].recovery.hold_packets, 4096);
+	FH_CHECK_EQ_U(cfg.sources[1].recovery.hold_ns, 250000);
 	FH_CHECK_EQ_U(cfg.sources[2].line[0].port, 26401);
 	FH_CHECK_STR(cfg.sources[2].line[0].group, "233.54.12.1");
 	/* A merged mapping's keys are checked where they are written. */

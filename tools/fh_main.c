@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* fh_main.c: the fh appliance: config, EAL, RX cores, publisher core, control thread. */
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +28,7 @@
 #include "fh_fix_session.h"
 #include "fh_l2book.h"
 #include "fh_http.h"
+#include "fh_journal.h"
 #include "fh_kafka.h"
 #include "fh_kudp.h"
 #include "fh_memstat.h"
@@ -67,6 +72,14 @@ struct app {
 	struct fh_memstat mem;
 	struct fh_memstat_watch mem_watch; /* resident growth after the first second */
 	int lat[FH_CFG_MAX_RX_CORES][FH_RX_STAGE__COUNT];
+	int pub_lat[FH_PUB_STAGE__COUNT][FH_CFG_MAX_SOURCES]; /* shm and Kafka stages per source */
+	volatile int pub_lat_ready;
+	/* capture journal and warm restart */
+	struct fh_journal *journal;
+	struct fh_journal_stats journal_final;
+	unsigned n_warm;
+	char **warm_files;
+	char kafka_bootstrap[FH_CFG_BROKERS_LEN];
 	uint64_t start_ns;
 	/* lifecycle */
 	volatile int rx_stop;     /* RX cores: leave the loop */
@@ -158,6 +171,17 @@ static int rx_main(void *arg)
 	struct fh_metrics_core *mc = fh_metrics_core(a->metrics, x->idx);
 	unsigned empty = 0;
 
+	if (a->n_warm) {
+		char err[512];
+		uint64_t t0 = fh_clock_ns(CLOCK_MONOTONIC);
+		long n = fh_rx_warm_replay(c, (const char *const *)a->warm_files, a->n_warm, err,
+					   sizeof(err));
+		if (n < 0)
+			logj("error", "warm_restart", "\"core\":%u,\"error\":\"%s\"", x->idx, err);
+		else
+			logj("info", "warm_restart", "\"core\":%u,\"files\":%u,\"frames\":%ld,\"ms\":%.1f",
+			     x->idx, a->n_warm, n, (double)(fh_clock_ns(CLOCK_MONOTONIC) - t0) / 1e6);
+	}
 	while (!a->rx_stop) {
 		unsigned w = fh_rx_do_work(c);
 		fh_metrics_core_poll(mc);
@@ -204,10 +228,14 @@ static bool rings_empty(const struct app *a)
 
 static void publisher_loop(struct app *a)
 {
+	struct fh_metrics_core *mc = fh_metrics_core(a->metrics, a->n_cores);
 	unsigned empty = 0;
 
 	for (;;) {
 		unsigned w = fh_pub_do_work(a->pub);
+		fh_metrics_core_poll(mc);
+		if (a->journal)
+			w += fh_journal_do_work(a->journal, 0);
 		if (w) {
 			empty = 0;
 			continue;
@@ -382,6 +410,23 @@ static int register_metrics(struct app *a, struct rx_arg *xs)
 			REG(fh_metrics_counter_fn(a->metrics, "fh_rejected_total", "All rejections of the source", l, chan_rejects, ch));
 			REG(fh_metrics_gauge_fn(a->metrics, "fh_book_age_seconds", "Seconds since the last book update", l, book_age, ch));
 			REG(fh_metrics_gauge_fn(a->metrics, "fh_last_message_timestamp_seconds", "Wall time of the last message (Unix seconds)", l, last_msg_ts, ch));
+			if (ch->rec) {
+				struct fh_rx_rec *r = ch->rec;
+				REG(fh_metrics_counter_fn(a->metrics, "fh_rerequests_total", "MoldUDP64 re-request datagrams sent", l, rd_u64, &r->st.requests));
+				REG(fh_metrics_counter_fn(a->metrics, "fh_recovered_messages_total", "Messages recovered from re-request answers", l, rd_u64, &r->st.recovered_msgs));
+				REG(fh_metrics_counter_fn(a->metrics, "fh_unrecovered_messages_total", "Messages lost for good (reported as a gap with recovery on)", l, rd_u64, &r->st.lost_msgs));
+				REG(fh_metrics_counter_fn(a->metrics, "fh_held_packets_total", "Packets held for a hole in the sequence", l, rd_u64, &r->sb.st.held));
+			}
+			for (unsigned st = 0; ch->book && st < FH_PUB_STAGE__COUNT; st++) {
+				static const char *const pst[FH_PUB_STAGE__COUNT] = { "shm", "kafka" };
+				if (st == FH_PUB_STAGE_KAFKA && !fh_pub_kafka(a->pub))
+					continue;
+				char ll[256];
+				snprintf(ll, sizeof(ll), "stage=\"%s\",source=\"%s\"", pst[st], src);
+				int id = fh_metrics_latency(a->metrics, "fh_stage_latency", "Latency from RX to the end of each stage, per source", ll, 1ull << (a->n_cores + st));
+				REG(id);
+				a->pub_lat[st][ch->cfg.source_id] = id;
+			}
 			snprintf(l, sizeof(l), "source=\"%s\",window=\"1s\"", src);
 			REG(fh_metrics_gauge_fn(a->metrics, "fh_peak_messages_per_second", "Peak message rate in 1 s and 1 ms windows", l, fh_rate_peak_per_second, &ch->peak_1s));
 			snprintf(l, sizeof(l), "source=\"%s\",window=\"1ms\"", src);
@@ -411,6 +456,7 @@ static int register_metrics(struct app *a, struct rx_arg *xs)
 		REG(fh_metrics_gauge_fn(a->metrics, "fh_kafka_queue_messages", "Events accepted for Kafka", "", pub_queue, a));
 		REG(fh_metrics_counter_fn(a->metrics, "fh_kafka_delivery_errors_total", "Kafka deliveries failed after retries", "", kafka_errors, a));
 	}
+	__atomic_store_n(&a->pub_lat_ready, 1, __ATOMIC_RELEASE);
 	REG(fh_memstat_register(a->metrics, &a->mem));
 	fh_memstat_watch_init(&a->mem_watch, 1000000000ull);
 	REG(fh_memstat_watch_register(a->metrics, &a->mem_watch));
@@ -489,6 +535,51 @@ static void copy_str(char *dst, size_t cap, const char *src)
 	dst[n] = 0;
 }
 
+/* An IPv4 address for host (dotted, or a name resolved now, at start). */
+static int resolve_ipv4(const char *host, uint32_t *addr)
+{
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM }, *res = NULL;
+	struct in_addr in;
+
+	if (inet_pton(AF_INET, host, &in) == 1) {
+		*addr = ntohl(in.s_addr);
+		return 0;
+	}
+	if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
+		return -ENOENT;
+	*addr = ntohl(((struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr);
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* MoldUDP64 recovery: a hold buffer for A/B lines, re-requests when a
+ * server is configured. */
+static int build_recovery(const struct fh_cfg_source *s, struct fh_rx_chan_cfg *cc, char *err,
+			  size_t errlen)
+{
+	struct fh_rx_recovery_cfg *r = &cc->recovery;
+	const typeof(s->recovery.rerequest) *rq = &s->recovery.rerequest;
+
+	if (s->protocol != FH_CFG_PROTO_ITCH50 || (s->n_lines < 2 && !rq->enabled))
+		return 0;
+	r->enabled = true;
+	r->hold_pkts = s->recovery.hold_packets;
+	r->hold_ns = s->recovery.hold_ns;
+	if (!rq->enabled)
+		return 0;
+	if (resolve_ipv4(rq->host, &r->rereq_addr) < 0) {
+		snprintf(err, errlen, "source %s: recovery.rerequest.host %s: no IPv4 address", s->name,
+			 rq->host);
+		return -ENOENT;
+	}
+	r->rereq_port = rq->port;
+	r->rereq.timeout_ns = rq->timeout_ns;
+	r->rereq.max_tries = (uint16_t)(rq->retries + 1);
+	r->rereq.max_outstanding = (uint16_t)rq->max_outstanding;
+	r->rereq.max_count = (uint16_t)rq->max_request;
+	return 0;
+}
+
 static int build_chan(struct app *a, const struct fh_cfg_source *s, struct fh_rx_chan_cfg *cc,
 		      char *err, size_t errlen)
 {
@@ -533,6 +624,9 @@ static int build_chan(struct app *a, const struct fh_cfg_source *s, struct fh_rx
 		cc->fix = fc;
 		return 0;
 	}
+	ret = build_recovery(s, cc, err, errlen);
+	if (ret < 0)
+		return ret;
 	switch (s->transport) {
 	case FH_CFG_TR_PCAP: {
 		uint64_t *ts;
@@ -589,6 +683,89 @@ static int build_chan(struct app *a, const struct fh_cfg_source *s, struct fh_rx
 	}
 }
 
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/*
+ * The capture journal: files <dir>/<instance>-NNNNNN.pcap, numbered after
+ * the highest already there. With warm_restart, the files of today (UTC,
+ * by modification time) are kept, in order, for the RX cores to replay.
+ */
+static int open_journal(struct app *a, char *err, size_t errlen)
+{
+	const typeof(a->cfg.journal) *jc = &a->cfg.journal;
+	const char *prefix = a->cfg.instance[0] ? a->cfg.instance : "fh";
+	size_t pl = strlen(prefix);
+	unsigned next = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (mkdir(jc->dir, 0755) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "journal.dir %s: %s", jc->dir, strerror(errno));
+		return -errno;
+	}
+	d = opendir(jc->dir);
+	if (!d) {
+		snprintf(err, errlen, "journal.dir %s: %s", jc->dir, strerror(errno));
+		return -errno;
+	}
+	time_t day0 = time(NULL) / 86400 * 86400;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		char *end;
+		struct stat sb;
+		char path[FH_CFG_PATH_LEN + 300];
+		if (strncmp(n, prefix, pl) != 0 || n[pl] != '-')
+			continue;
+		unsigned long idx = strtoul(n + pl + 1, &end, 10);
+		if (end != n + pl + 7 || strcmp(end, ".pcap") != 0)
+			continue;
+		if (idx + 1 > next)
+			next = (unsigned)idx + 1;
+		snprintf(path, sizeof(path), "%s/%s", jc->dir, n);
+		if (!jc->warm_restart || stat(path, &sb) != 0 || sb.st_mtime < day0 || sb.st_size <= 24)
+			continue;
+		if (a->n_warm == cap) {
+			cap = cap ? cap * 2 : 16;
+			char **nf = realloc(a->warm_files, cap * sizeof(*nf));
+			if (!nf) {
+				closedir(d);
+				snprintf(err, errlen, "journal: out of memory");
+				return -ENOMEM;
+			}
+			a->warm_files = nf;
+		}
+		a->warm_files[a->n_warm] = strdup(path);
+		if (!a->warm_files[a->n_warm]) {
+			closedir(d);
+			snprintf(err, errlen, "journal: out of memory");
+			return -ENOMEM;
+		}
+		a->n_warm++;
+	}
+	closedir(d);
+	/* NNNNNN is zero-padded: name order is index order */
+	if (a->n_warm)
+		qsort(a->warm_files, a->n_warm, sizeof(*a->warm_files), cmp_str);
+	struct fh_journal_cfg cfg = {
+		.dir = jc->dir,
+		.prefix = prefix,
+		.first_index = next,
+		.producers = a->cfg.cores.n_rx ? a->cfg.cores.n_rx : 1,
+		.rotate_bytes = jc->rotate_bytes,
+		.rotate_ns = jc->rotate_ns,
+		.flush_ns = jc->flush_ns,
+	};
+	a->journal = fh_journal_create(&cfg, err, errlen);
+	if (!a->journal)
+		return -EIO;
+	logj("info", "journal", "\"dir\":\"%s\",\"first_index\":%u,\"warm_files\":%u", jc->dir,
+	     next, a->n_warm);
+	return 0;
+}
+
 static int build_cores(struct app *a, char *err, size_t errlen)
 {
 	struct fh_rx_chan_cfg cc[FH_RX_MAX_CHANS];
@@ -622,6 +799,7 @@ static int build_cores(struct app *a, char *err, size_t errlen)
 			.ring_capacity = 1u << 16,
 			.snapshot_interval_ns = a->cfg.books.snapshot_interval_ns,
 			.numa_socket = a->cfg.cores.numa_node,
+			.journal = a->journal ? fh_journal_ring(a->journal, a->n_cores) : NULL,
 		};
 		a->cores[a->n_cores] = fh_rx_core_create(&rc, err, errlen);
 		if (!a->cores[a->n_cores])
@@ -636,6 +814,21 @@ static int build_cores(struct app *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* The publisher's stages: shm on the publisher thread (metrics slot
+ * n_cores), Kafka acknowledgements on the Kafka thread (slot n_cores + 1). */
+static void pub_lat_cb(void *arg, unsigned stage, uint16_t source_id, uint64_t ticks)
+{
+	struct app *a = arg;
+
+	if (!__atomic_load_n(&a->pub_lat_ready, __ATOMIC_ACQUIRE) || stage >= FH_PUB_STAGE__COUNT ||
+	    source_id >= FH_CFG_MAX_SOURCES || a->pub_lat[stage][source_id] < 0)
+		return;
+	struct fh_metrics_core *mc = fh_metrics_core(a->metrics, a->n_cores + stage);
+	if (stage == FH_PUB_STAGE_KAFKA)
+		fh_metrics_core_poll(mc); /* the Kafka thread has no loop of ours */
+	fh_metrics_lat_record(mc, a->pub_lat[stage][source_id], (int64_t)fh_tsc_to_ns(ticks));
+}
+
 static int build_publisher(struct app *a, char *err, size_t errlen)
 {
 	static struct fh_shm_cfg shm;
@@ -643,14 +836,25 @@ static int build_publisher(struct app *a, char *err, size_t errlen)
 	static const char *props[2 * FH_CFG_MAX_KAFKA_PROPS + 8];
 	static char spill[FH_CFG_PATH_LEN + 32];
 	static struct fh_spsc *rings[FH_CFG_MAX_RX_CORES];
+	static struct fh_probe_ring *probes[FH_CFG_MAX_RX_CORES];
 	const typeof(a->cfg.publish) *p = &a->cfg.publish;
 	struct fh_pub_cfg pc;
 
 	memset(&pc, 0, sizeof(pc));
-	for (unsigned i = 0; i < a->n_cores; i++)
+	for (unsigned i = 0; i < a->n_cores; i++) {
 		rings[i] = a->cores[i]->ring;
+		probes[i] = &a->cores[i]->probes;
+	}
 	pc.rings = rings;
 	pc.n_rings = a->n_cores;
+	pc.probes = probes;
+	pc.lat_fn = pub_lat_cb;
+	pc.lat_arg = a;
+	/* the publisher's own events (heartbeats) carry an id no source has */
+	pc.source_id = FH_CFG_MAX_SOURCES;
+	for (unsigned st = 0; st < FH_PUB_STAGE__COUNT; st++)
+		for (unsigned s = 0; s < FH_CFG_MAX_SOURCES; s++)
+			a->pub_lat[st][s] = -1;
 	pc.kafka_cpu = -1;
 	pc.snapshot_cb = snapshot_cb;
 	pc.snapshot_arg = a;
@@ -672,7 +876,10 @@ static int build_publisher(struct app *a, char *err, size_t errlen)
 		kc.partitions = (int)p->kafka.partitions;
 		kc.topic_prefix = p->kafka.topic_prefix;
 		for (unsigned f = 0; f < FH_CFG_FAM__COUNT && f < FH_KF__COUNT; f++)
+		{
 			kc.json[f] = p->kafka.topics[f].encoding == FH_CFG_ENC_JSON;
+			kc.off[f] = p->kafka.topics[f].encoding == FH_CFG_ENC_OFF;
+		}
 		kc.linger_ms = (int)(p->kafka.linger_ns / 1000000ull);
 		kc.batch_size = (int)p->kafka.batch_size;
 		kc.dlq = &a->dlq;
@@ -693,6 +900,9 @@ static int build_publisher(struct app *a, char *err, size_t errlen)
 		}
 	}
 	a->pub = fh_pub_create(&pc, err, errlen);
+	if (a->pub && fh_pub_kafka(a->pub))
+		copy_str(a->kafka_bootstrap, sizeof(a->kafka_bootstrap),
+			 fh_kafka_bootstrap(fh_pub_kafka(a->pub)));
 	return a->pub ? 0 : -EINVAL;
 }
 
@@ -928,7 +1138,27 @@ static void print_summary(struct app *a, FILE *f, const struct fh_pub_stats *ps)
 			for (unsigned g = 0; g < ch->n_gap_log; g++)
 				fprintf(f, "%s[%" PRIu64 ",%" PRIu64 "]", g ? "," : "", ch->gap_log[g][0],
 					ch->gap_log[g][1]);
-			fprintf(f, "],\"gap_ranges_more\":%" PRIu64 "}", ch->gap_log_more);
+			fprintf(f, "],\"gap_ranges_more\":%" PRIu64, ch->gap_log_more);
+			if (ch->rec) {
+				const struct fh_rx_rec *r = ch->rec;
+				fprintf(f, ",\"recovery\":{\"held\":%" PRIu64 ",\"held_peak\":%u,\"expired\":%" PRIu64
+					",\"forced\":%" PRIu64 ",\"holes\":%" PRIu64 ",\"requests\":%" PRIu64
+					",\"resends\":%" PRIu64 ",\"answer_packets\":%" PRIu64
+					",\"recovered_msgs\":%" PRIu64 ",\"failed_ranges\":%" PRIu64
+					",\"failed_msgs\":%" PRIu64 ",\"lost_msgs\":%" PRIu64 "}",
+					r->sb.st.held, r->sb.st.peak, r->sb.st.expired, r->sb.st.forced,
+					r->st.holes, r->st.requests, r->q.st.resends, r->st.answer_pkts,
+					r->st.recovered_msgs, r->st.failed_ranges, r->q.st.failed_msgs,
+					r->st.lost_msgs);
+			}
+			uint64_t stale = 0, named = 0;
+			for (uint32_t t = 0; t < fh_book_max_instruments(ch->book); t++) {
+				if (!fh_book_symbol(ch->book, t) && !fh_book_order_count(ch->book, t))
+					continue;
+				named++;
+				stale += fh_book_is_stale(ch->book, t);
+			}
+			fprintf(f, ",\"books\":%" PRIu64 ",\"stale_books\":%" PRIu64 "}", named, stale);
 			first = false;
 		}
 	}
@@ -943,7 +1173,25 @@ static void print_summary(struct app *a, FILE *f, const struct fh_pub_stats *ps)
 		delivered += ps->kafka.delivered[k];
 		failed += ps->kafka.failed[k];
 	}
-	fprintf(f, "],\"ring_events\":%" PRIu64 ",\"ring_full_waits\":%" PRIu64
+	fprintf(f, "],\"kafka_bootstrap\":\"%s\",\"kafka_families\":{", a->kafka_bootstrap);
+	for (unsigned k = 0; k < FH_KF__COUNT; k++)
+		fprintf(f, "%s\"%s\":{\"produced\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"failed\":%" PRIu64
+			",\"skipped\":%" PRIu64 "}",
+			k ? "," : "", fh_kafka_family_name((enum fh_kafka_family)k), ps->kafka.produced[k],
+			ps->kafka.delivered[k], ps->kafka.failed[k], ps->kafka.skipped[k]);
+	fprintf(f, "},\"heartbeats\":%" PRIu64 ",\"snapshot_requests\":%" PRIu64 ",\"snapshot_calls\":%" PRIu64
+		",\"kafka_accepted\":%" PRIu64 ",\"spilled\":%" PRIu64 ",\"spill_read\":%" PRIu64
+		",\"spill_dropped\":%" PRIu64 ",\"lat_probes_shm\":%" PRIu64 ",\"lat_probes_kafka\":%" PRIu64,
+		ps->heartbeats, ps->snapshot_requests, ps->snapshot_calls, ps->kafka_accepted, ps->spilled,
+		ps->spill_read, ps->spill_dropped, ps->lat_probes_shm, ps->kafka.lat_probes);
+	if (a->cfg.journal.enabled) {
+		const struct fh_journal_stats *js = &a->journal_final;
+		fprintf(f, ",\"journal\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"files\":%" PRIu64
+			",\"dropped\":%" PRIu64 ",\"direct\":%s,\"failed\":%s,\"warm_files\":%u}",
+			js->packets, js->bytes, js->files, js->dropped_full + js->dropped_failed,
+			js->direct ? "true" : "false", js->failed ? "true" : "false", a->n_warm);
+	}
+	fprintf(f, ",\"ring_events\":%" PRIu64 ",\"ring_full_waits\":%" PRIu64
 		",\"published\":%" PRIu64 ",\"shm_written\":%" PRIu64 ",\"kafka_produced\":%" PRIu64
 		",\"kafka_delivered\":%" PRIu64 ",\"kafka_failed\":%" PRIu64 ",\"kafka_dropped\":%" PRIu64
 		",\"kafka_undelivered\":%" PRIu64 ",\"dead_letters\":%" PRIu64 "}\n",
@@ -1041,6 +1289,14 @@ int main(int argc, char **argv)
 	a->eal = true;
 
 	/* 3. Everything the data path needs, before the first packet. */
+	if (a->cfg.journal.enabled) {
+		ret = open_journal(a, err, sizeof(err));
+		if (ret < 0) {
+			fprintf(stderr, "fh: %s\n", err);
+			rc = 1;
+			goto out_cleanup;
+		}
+	}
 	ret = build_cores(a, err, sizeof(err));
 	if (ret < 0) {
 		fprintf(stderr, "fh: %s\n", err);
@@ -1093,9 +1349,12 @@ int main(int argc, char **argv)
 			printf("  dashboard   http://%s:%u/   (metrics /metrics, status /status, histograms /hdr)\n",
 			       a->cfg.telemetry.http.host, fh_http_port(a->http));
 		if (a->cfg.publish.shm.enabled)
-			printf("  shm ring    %s/%s   subscribe: %s/fh-sub --ring %s\n",
+			printf("  shm ring    %s/%s   subscribe: %s/fh-sub %s%s%s%s\n",
 			       a->cfg.publish.shm.path, a->cfg.publish.shm.name,
-			       getenv("FH_BUILD") ? getenv("FH_BUILD") : "build", a->cfg.publish.shm.name);
+			       getenv("FH_BUILD") ? getenv("FH_BUILD") : "build",
+			       strcmp(a->cfg.publish.shm.path, "/dev/shm") ? "-d " : "",
+			       strcmp(a->cfg.publish.shm.path, "/dev/shm") ? a->cfg.publish.shm.path : "",
+			       strcmp(a->cfg.publish.shm.path, "/dev/shm") ? " " : "", a->cfg.publish.shm.name);
 		if (k)
 			printf("  kafka       %s   consume: kcat -C -b %s -t %s.trades -e\n",
 			       fh_kafka_bootstrap(k), fh_kafka_bootstrap(k), a->cfg.publish.kafka.topic_prefix);
@@ -1106,6 +1365,10 @@ int main(int argc, char **argv)
 	}
 	logj("info", "started", "\"rx_cores\":%u,\"http_port\":%u", a->n_cores,
 	     a->http ? fh_http_port(a->http) : 0);
+	if (a->kafka_bootstrap[0])
+		logj("info", "kafka", "\"bootstrap\":\"%s\",\"mock\":%s,\"topic_prefix\":\"%s\"",
+		     a->kafka_bootstrap, a->cfg.publish.kafka.mock ? "true" : "false",
+		     a->cfg.publish.kafka.topic_prefix);
 
 	/* 4. Run: RX cores on their lcores, the control thread, the publisher here. */
 	signal(SIGINT, on_signal);
@@ -1141,10 +1404,21 @@ int main(int argc, char **argv)
 			pthread_join(rx_threads[i], NULL);
 	while (fh_pub_do_work(a->pub))
 		;
+	if (a->journal) {
+		/* the RX cores have stopped: everything they pushed goes to disk */
+		fh_journal_flush(a->journal);
+		fh_journal_stats(a->journal, &a->journal_final);
+	}
 	/* The control thread's gauges read the publisher: stop it first. */
 	a->ctl_stop = 1;
 	if (ctl_started)
 		pthread_join(ctl, NULL);
+	if (a->journal) {
+		ret = fh_journal_close(a->journal);
+		a->journal = NULL;
+		if (ret < 0)
+			logj("error", "journal", "\"close\":\"%s\"", strerror(-ret));
+	}
 	struct fh_pub_stats ps;
 	int flush_ms = (int)(a->cfg.publish.kafka.flush_timeout_ns / 1000000ull);
 	uint64_t undelivered = fh_pub_close(a->pub, flush_ms, false, &ps);
@@ -1177,6 +1451,11 @@ int main(int argc, char **argv)
 out_cleanup:
 	if (a->pub)
 		fh_pub_close(a->pub, 0, false, NULL);
+	if (a->journal)
+		fh_journal_close(a->journal);
+	for (unsigned i = 0; i < a->n_warm; i++)
+		free(a->warm_files[i]);
+	free(a->warm_files);
 	if (a->http)
 		fh_http_destroy(a->http);
 	for (unsigned i = 0; i < a->n_cores; i++)
