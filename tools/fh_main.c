@@ -755,6 +755,10 @@ static int open_journal(struct app *a, char *err, size_t errlen)
 		.first_index = next,
 		.producers = a->cfg.cores.n_rx ? a->cfg.cores.n_rx : 1,
 		.rotate_bytes = jc->rotate_bytes,
+		/* two write buffers of up to 1 MiB fit in a file */
+		.buf_bytes = (uint32_t)(jc->rotate_bytes / 2 >= (1u << 20)
+						? (1u << 20)
+						: jc->rotate_bytes / 2 / FH_JOURNAL_ALIGN * FH_JOURNAL_ALIGN),
 		.rotate_ns = jc->rotate_ns,
 		.flush_ns = jc->flush_ns,
 	};
