@@ -99,7 +99,8 @@ struct fh_sub *fh_sub_open(const char *name, const struct fh_sub_opts *opts)
 		goto out_close;
 	}
 	if ((size_t)st.st_size < FH_SHM_HDR_SIZE) {
-		err = EPROTO;
+		/* created, not sized yet: the writer is starting */
+		err = EAGAIN;
 		goto out_close;
 	}
 	/* One mapping of the whole file: on hugetlbfs the size is a multiple
@@ -114,6 +115,12 @@ struct fh_sub *fh_sub_open(const char *name, const struct fh_sub_opts *opts)
 	const volatile struct fh_shm_hdr *h = map;
 	uint64_t magic = __atomic_load_n(&((const struct fh_shm_hdr *)map)->magic, __ATOMIC_ACQUIRE);
 	uint64_t cap = h->capacity;
+	if (magic == 0) {
+		/* the writer stores the magic last: it is still filling the header */
+		munmap(map, s->map_len);
+		err = EAGAIN;
+		goto out_close;
+	}
 	if (magic != FH_SHM_MAGIC || h->layout_version != FH_SHM_LAYOUT_VERSION ||
 	    h->schema_version != FH_EVENT_SCHEMA_VERSION || h->slot_size != FH_SHM_SLOT_SIZE ||
 	    h->hdr_size != FH_SHM_HDR_SIZE || cap < 2 || (cap & (cap - 1)) ||

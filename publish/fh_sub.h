@@ -133,7 +133,8 @@ struct fh_sub;
 
 /* Maps the ring `name` (in opts->dir) or a path (name containing '/')
  * read-only and checks magic, layout and schema version. opts may be NULL.
- * Returns NULL with errno set (EPROTO: not an fh ring or another version). */
+ * Returns NULL with errno set (EPROTO: not an fh ring or another version;
+ * EAGAIN: the writer is still creating it, try again in a few ms). */
 struct fh_sub *fh_sub_open(const char *name, const struct fh_sub_opts *opts);
 void fh_sub_close(struct fh_sub *s);
 

@@ -218,6 +218,11 @@ int main(int argc, char **argv)
 	if (nsym && so.type_mask)
 		so.type_mask |= 1ull << FH_EV_INSTRUMENT;
 	struct fh_sub *s = fh_sub_open(name, &so);
+	/* a writer creating the ring right now: wait for it (at most 2 s) */
+	for (int i = 0; !s && errno == EAGAIN && i < 200; i++) {
+		usleep(10000);
+		s = fh_sub_open(name, &so);
+	}
 	if (!s) {
 		fprintf(stderr, "fh-sub: cannot open ring %s: %s\n", name, strerror(errno));
 		return 1;
