@@ -138,6 +138,23 @@ static int rec_init(struct fh_rx_core *c, struct fh_rx_chan *ch, const struct fh
 		snprintf(err, errlen, "%s: re-request settings: %s", ch->cfg.name, strerror(-ret));
 		return ret;
 	}
+	if (rc->snap_addr) {
+		struct fh_soup_cfg scfg;
+		char host[16];
+		fh_soup_cfg_default(&scfg);
+		snprintf(host, sizeof(host), "%u.%u.%u.%u", rc->snap_addr >> 24,
+			 (rc->snap_addr >> 16) & 255, (rc->snap_addr >> 8) & 255, rc->snap_addr & 255);
+		scfg.host = host;
+		scfg.port = rc->snap_port;
+		scfg.dlq = ch->cfg.dlq;
+		scfg.source_id = ch->cfg.source_id;
+		r->soup = fh_soup_create(&scfg, err, errlen);
+		if (!r->soup) {
+			size_t l = strlen(err);
+			snprintf(err + l, errlen - l, " (%s: snapshot client)", ch->cfg.name);
+			return -EINVAL;
+		}
+	}
 	if (!rc->rereq_addr)
 		return 0;
 	r->srv_addr = rc->rereq_addr;
@@ -171,6 +188,7 @@ static void rec_destroy(struct fh_rx_rec *r)
 	if (!r)
 		return;
 	fh_seqbuf_free(&r->sb);
+	fh_soup_destroy(r->soup);
 	if (r->sock.buf)
 		fh_kudp_close(&r->sock);
 	free(r);
@@ -523,7 +541,8 @@ static inline uint64_t rec_hold(const struct fh_rx_core *c, const struct fh_rx_c
 {
 	const struct fh_rx_rec *r = ch->rec;
 
-	if (c->warm || (r->q.n && r->q.r[0].first <= ch->mold.expected))
+	if (c->warm || r->snap == FH_RX_SNAP_RUNNING ||
+	    (r->q.n && r->q.r[0].first <= ch->mold.expected))
 		return UINT64_MAX;
 	return r->hold_ns;
 }
@@ -558,6 +577,71 @@ static void rec_drain(struct fh_rx_core *c, struct fh_rx_chan *ch, uint64_t now)
 		r->wait_since = now;
 }
 
+/* The first packet of a channel with a snapshot server: joining after the
+ * session's first message, it takes the books from a snapshot first. */
+FH_COLD static void rec_late_start(struct fh_rx_chan *ch, const uint8_t *p, uint32_t len)
+{
+	struct fh_rx_rec *r = ch->rec;
+	struct fh_mold_hdr h;
+
+	if (r->snap != FH_RX_SNAP_IDLE || fh_mold_parse_hdr(p, len, &h) < 0 || h.seq <= 1 ||
+	    h.count == FH_MOLD_END_OF_SESSION)
+		return;
+	/* sequencing starts at 1; everything live waits in the hold buffer */
+	ch->mold.started = true;
+	ch->mold.sessions++;
+	memcpy(ch->mold.session, h.session, FH_MOLD_SESSION_LEN);
+	ch->mold.expected = 1;
+	r->snap = FH_RX_SNAP_RUNNING;
+	if (fh_soup_state(r->soup) != FH_SOUP_CONNECTING)
+		fh_soup_restart(r->soup);
+}
+
+/* A snapshot message: decoded and applied like a live one. */
+static void snap_msg(void *arg, const uint8_t *msg, size_t len)
+{
+	struct fh_rx_chan *ch = arg;
+	struct fh_rx_core *c = ch->core;
+	struct fh_event ev[FH_ITCH_MAX_EVENTS];
+	uint64_t staged0 = c->staged;
+
+	int k = fh_itch_decode(&ch->dec, msg, len, 0, fh_tsc_wall_ns(fh_rdtsc()), ev);
+	for (int j = 0; j < k; j++)
+		process_event(c, ch, &ev[j], NULL);
+	ch->rec->st.snapshot_msgs++;
+	ch->st.events += c->staged - staged0;
+}
+
+/* Snapshot in progress: read it; when done, go live from its sequence. */
+FH_COLD static unsigned rec_snapshot(struct fh_rx_chan *ch, uint64_t now)
+{
+	struct fh_rx_rec *r = ch->rec;
+	unsigned w = fh_soup_poll(r->soup, now, snap_msg, ch);
+
+	switch (fh_soup_state(r->soup)) {
+	case FH_SOUP_DONE: {
+		uint64_t next = fh_soup_next_seq(r->soup);
+		r->st.snapshots++;
+		r->st.snapshot_next_seq = next;
+		if (next > ch->mold.expected)
+			ch->mold.expected = next;
+		r->snap = FH_RX_SNAP_IDLE;
+		r->reported_upto = ch->mold.expected - 1;
+		w++;
+		break;
+	}
+	case FH_SOUP_FAILED:
+		/* the books stay as they are: what the live stream lacks is a gap */
+		r->st.snapshot_failed++;
+		r->snap = FH_RX_SNAP_IDLE;
+		w++;
+		break;
+	default:
+		break;
+	}
+	return w;
+}
+
 void fh_rx_udp(struct fh_rx_core *c, struct fh_rx_chan *ch, unsigned line, const uint8_t *p,
 	       uint32_t len, uint64_t recv_ns)
 {
@@ -567,9 +651,22 @@ void fh_rx_udp(struct fh_rx_core *c, struct fh_rx_chan *ch, unsigned line, const
 		rx_mold(c, ch, line, p, len, recv_ns);
 		return;
 	}
+	if (fh_unlikely(r->soup && !ch->mold.started))
+		rec_late_start(ch, p, len);
 	/* fast path: nothing held and the packet is the next one */
 	uint64_t now = rec_now();
 	enum fh_seqbuf_verdict v = fh_seqbuf_offer(&r->sb, &ch->mold, line, p, len, now);
+	while (fh_unlikely(v == FH_SEQBUF_FULL) && r->snap == FH_RX_SNAP_RUNNING) {
+		/* the books are being built: the oldest live packet goes (the
+		 * hole after the snapshot is re-requested or reported) */
+		unsigned l;
+		uint32_t n;
+		r->sb.pressure = true;
+		if (fh_seqbuf_next(&r->sb, &ch->mold, now, &l, &n))
+			fh_seqbuf_pop(&r->sb);
+		r->st.snapshot_dropped++;
+		v = fh_seqbuf_offer(&r->sb, &ch->mold, line, p, len, now);
+	}
 	while (fh_unlikely(v == FH_SEQBUF_FULL)) {
 		/* no room: the lowest held packet goes on (its hole becomes a gap) */
 		unsigned l;
@@ -594,6 +691,8 @@ FH_COLD static unsigned rec_poll(struct fh_rx_core *c, struct fh_rx_chan *ch)
 	uint64_t now = rec_now(), first, last;
 	unsigned work = 0;
 
+	if (r->snap == FH_RX_SNAP_RUNNING)
+		work += rec_snapshot(ch, now);
 	if (r->sock.fd >= 0) {
 		uint8_t req[FH_REREQ_REQ_LEN];
 		struct fh_kudp_pkt pk[FH_KUDP_BURST];
@@ -972,7 +1071,8 @@ unsigned fh_rx_do_work(struct fh_rx_core *c)
 		case FH_RX_KUDP: work += poll_kudp(c, ch); break;
 		case FH_RX_FIX: work += poll_fix(c, ch); break;
 		}
-		if (fh_unlikely(ch->rec != NULL) && (ch->rec->sb.n || ch->rec->q.n))
+		if (fh_unlikely(ch->rec != NULL) &&
+		    (ch->rec->sb.n || ch->rec->q.n || ch->rec->snap == FH_RX_SNAP_RUNNING))
 			work += rec_poll(c, ch);
 	}
 	if (fh_unlikely(__atomic_load_n(&c->req_head, __ATOMIC_ACQUIRE) != c->req_tail ||

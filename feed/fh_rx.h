@@ -47,6 +47,7 @@
 #include "fh_probe.h"
 #include "fh_rereq.h"
 #include "fh_seqbuf.h"
+#include "fh_soup.h"
 #include "fh_spsc.h"
 
 #define FH_RX_MAX_CHANS 16
@@ -85,6 +86,14 @@ struct fh_rx_line_cfg {
  * does not fill after the retries is a gap: the source's books are
  * published stale. The socket is only read while something is missing: no
  * system call in the steady state.
+ *
+ * Late start: with a snapshot server (SoupBinTCP, GLIMPSE style), a
+ * channel whose first packet is not the session's first (sequence > 1)
+ * holds the live packets, builds its books from the snapshot (its ITCH
+ * messages go through the channel's decoder, books and engine like live
+ * ones), then takes the live stream from the snapshot's next sequence
+ * (what lies between is re-requested or reported). A failed snapshot
+ * leaves the gap [1, first live - 1]: the books are published stale.
  */
 struct fh_rx_recovery_cfg {
 	bool enabled;
@@ -93,6 +102,8 @@ struct fh_rx_recovery_cfg {
 	uint32_t rereq_addr;      /* re-request server, host order (0: none) */
 	uint16_t rereq_port;
 	struct fh_rereq_cfg rereq;
+	uint32_t snap_addr;       /* snapshot server, host order (0: none) */
+	uint16_t snap_port;
 };
 
 struct fh_rx_rec_stats {
@@ -103,6 +114,16 @@ struct fh_rx_rec_stats {
 	uint64_t recovered_msgs;  /* messages delivered from answers */
 	uint64_t failed_ranges;   /* given up by the scheduler (or no room to track) */
 	uint64_t lost_msgs;       /* messages reported as a gap while recovery was on */
+	uint64_t snapshots;       /* snapshots completed */
+	uint64_t snapshot_failed;
+	uint64_t snapshot_msgs;   /* ITCH messages taken from snapshots */
+	uint64_t snapshot_next_seq; /* the last snapshot's first live sequence */
+	uint64_t snapshot_dropped;  /* live packets dropped: hold buffer full during a snapshot */
+};
+
+enum fh_rx_snap_state {
+	FH_RX_SNAP_IDLE = 0,
+	FH_RX_SNAP_RUNNING = 1,
 };
 
 struct fh_rx_rec {
@@ -117,6 +138,8 @@ struct fh_rx_rec {
 	uint64_t wait_since;      /* monotonic ns since packets have been held (0: none) */
 	uint64_t reported_upto;   /* holes up to this sequence were handed to q */
 	uint64_t release_upto;    /* given-up ranges: held packets up to here go on */
+	struct fh_soup *soup;     /* snapshot client (NULL: no server) */
+	enum fh_rx_snap_state snap;
 	struct fh_rx_rec_stats st;
 };
 

@@ -560,11 +560,20 @@ static int build_recovery(const struct fh_cfg_source *s, struct fh_rx_chan_cfg *
 	struct fh_rx_recovery_cfg *r = &cc->recovery;
 	const typeof(s->recovery.rerequest) *rq = &s->recovery.rerequest;
 
-	if (s->protocol != FH_CFG_PROTO_ITCH50 || (s->n_lines < 2 && !rq->enabled))
+	if (s->protocol != FH_CFG_PROTO_ITCH50 ||
+	    (s->n_lines < 2 && !rq->enabled && !s->recovery.snapshot.enabled))
 		return 0;
 	r->enabled = true;
 	r->hold_pkts = s->recovery.hold_packets;
 	r->hold_ns = s->recovery.hold_ns;
+	if (s->recovery.snapshot.enabled) {
+		if (resolve_ipv4(s->recovery.snapshot.host, &r->snap_addr) < 0) {
+			snprintf(err, errlen, "source %s: recovery.snapshot.host %s: no IPv4 address",
+				 s->name, s->recovery.snapshot.host);
+			return -ENOENT;
+		}
+		r->snap_port = s->recovery.snapshot.port;
+	}
 	if (!rq->enabled)
 		return 0;
 	if (resolve_ipv4(rq->host, &r->rereq_addr) < 0) {
@@ -1149,11 +1158,15 @@ static void print_summary(struct app *a, FILE *f, const struct fh_pub_stats *ps)
 					",\"forced\":%" PRIu64 ",\"holes\":%" PRIu64 ",\"requests\":%" PRIu64
 					",\"resends\":%" PRIu64 ",\"answer_packets\":%" PRIu64
 					",\"recovered_msgs\":%" PRIu64 ",\"failed_ranges\":%" PRIu64
-					",\"failed_msgs\":%" PRIu64 ",\"lost_msgs\":%" PRIu64 "}",
+					",\"failed_msgs\":%" PRIu64 ",\"lost_msgs\":%" PRIu64
+					",\"snapshots\":%" PRIu64 ",\"snapshot_failed\":%" PRIu64
+					",\"snapshot_msgs\":%" PRIu64 ",\"snapshot_next_seq\":%" PRIu64
+					",\"snapshot_dropped\":%" PRIu64 "}",
 					r->sb.st.held, r->sb.st.peak, r->sb.st.expired, r->sb.st.forced,
 					r->st.holes, r->st.requests, r->q.st.resends, r->st.answer_pkts,
 					r->st.recovered_msgs, r->st.failed_ranges, r->q.st.failed_msgs,
-					r->st.lost_msgs);
+					r->st.lost_msgs, r->st.snapshots, r->st.snapshot_failed,
+					r->st.snapshot_msgs, r->st.snapshot_next_seq, r->st.snapshot_dropped);
 			}
 			uint64_t stale = 0, named = 0;
 			for (uint32_t t = 0; t < fh_book_max_instruments(ch->book); t++) {
