@@ -358,7 +358,8 @@ uint64_t fh_kafka_destroy(struct fh_kafka *k, int flush_timeout_ms)
 	return left;
 }
 
-static int produce(struct fh_kafka *k, const struct fh_event *ev, bool probed, uint64_t probe_tsc)
+static int produce(struct fh_kafka *k, const struct fh_event *ev, bool probed, uint64_t probe_tsc,
+		   uint16_t probe_src)
 {
 	unsigned f = fh_kafka_family_of(ev->type);
 	char key[24], json[FH_JSON_MAX];
@@ -417,7 +418,7 @@ static int produce(struct fh_kafka *k, const struct fh_event *ev, bool probed, u
 		pr->idx = idx;
 		pr->tsc = probe_tsc;
 		pr->seq = ev->seq;
-		pr->source_id = ev->source_id;
+		pr->source_id = probe_src;
 		opaque = PROBE_TAG | idx;
 	}
 	rd_kafka_resp_err_t e = rd_kafka_producev(
@@ -500,10 +501,11 @@ int fh_kafka_mock_fail_produce(struct fh_kafka *k, int count, int err)
 
 int fh_kafka_produce(struct fh_kafka *k, const struct fh_event *ev)
 {
-	return produce(k, ev, false, 0);
+	return produce(k, ev, false, 0, 0);
 }
 
-int fh_kafka_produce_probe(struct fh_kafka *k, const struct fh_event *ev, uint64_t probe_tsc)
+int fh_kafka_produce_probe(struct fh_kafka *k, const struct fh_event *ev, uint64_t probe_tsc,
+			   uint16_t source_id)
 {
-	return produce(k, ev, true, probe_tsc);
+	return produce(k, ev, true, probe_tsc, source_id);
 }

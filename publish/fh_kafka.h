@@ -113,8 +113,9 @@ uint64_t fh_kafka_destroy(struct fh_kafka *k, int flush_timeout_ms);
 int fh_kafka_produce(struct fh_kafka *k, const struct fh_event *ev);
 
 /* As fh_kafka_produce(), the message carrying a latency probe started at
- * probe_tsc (TSC ticks) for cfg.lat_fn. */
-int fh_kafka_produce_probe(struct fh_kafka *k, const struct fh_event *ev, uint64_t probe_tsc);
+ * probe_tsc (TSC ticks) of source source_id, for cfg.lat_fn. */
+int fh_kafka_produce_probe(struct fh_kafka *k, const struct fh_event *ev, uint64_t probe_tsc,
+			   uint16_t source_id);
 
 /* Serves delivery reports, waiting up to timeout_ms. */
 void fh_kafka_poll(struct fh_kafka *k, int timeout_ms);

@@ -128,7 +128,8 @@ static unsigned kafka_take(struct fh_pub *p, struct fh_event *buf, bool *from_sp
 /* Kafka thread: the probe TSC of the event at position pos (1-based) of the
  * queue or the spill file, if it has one. Probes come in consumption order;
  * a probe behind pos lost its event (drop_oldest) and is counted lost. */
-static bool kafka_probe_for(struct fh_pub *p, bool spill, uint64_t pos, uint64_t *tsc)
+static bool kafka_probe_for(struct fh_pub *p, bool spill, uint64_t pos, uint64_t *tsc,
+			    uint16_t *src)
 {
 	for (;;) {
 		if (!p->khead_ok && !(p->khead_ok = fh_probe_pop(p->kprobes, &p->khead)))
@@ -140,6 +141,7 @@ static bool kafka_probe_for(struct fh_pub *p, bool spill, uint64_t pos, uint64_t
 		p->khead_ok = false;
 		if (kpos == pos) {
 			*tsc = p->khead.tsc;
+			*src = p->khead.source_id;
 			return true;
 		}
 		STAT_ADD(p->lat_lost, 1);
@@ -179,8 +181,10 @@ static void *kafka_main(void *arg)
 		for (unsigned i = 0; i < n; i++) {
 			int rc;
 			uint64_t ptsc = 0;
-			bool probed = p->kprobes && kafka_probe_for(p, from_spill, first + i + 1, &ptsc);
-			while (!late && (rc = probed ? fh_kafka_produce_probe(p->k, &buf[i], ptsc)
+			uint16_t psrc = 0;
+			bool probed = p->kprobes &&
+				      kafka_probe_for(p, from_spill, first + i + 1, &ptsc, &psrc);
+			while (!late && (rc = probed ? fh_kafka_produce_probe(p->k, &buf[i], ptsc, psrc)
 						     : fh_kafka_produce(p->k, &buf[i])) ==
 						FH_PUB_BACK_PRESSURED) {
 				/* librdkafka's own queue is full: serve delivery reports.
@@ -191,6 +195,8 @@ static void *kafka_main(void *arg)
 					late = true;
 			}
 			if (late) {
+				if (probed)
+					STAT_ADD(p->lat_lost, 1);
 				dead_letter_left(p, &buf[i], n - i);
 				break;
 			}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_kafka.c: JSON encoding, topic families, mock-cluster round trip, dead-lettering, queue policies, shutdown report. */
+/* test_kafka.c: JSON encoding, topic families, mock-cluster round trip, dead-lettering, queue policies, shutdown report, off families, latency stages. */
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -403,7 +403,299 @@ static void test_shutdown_reports_undelivered(void)
 	unlink(path);
 }
 
+/* High watermark summed over the 3 partitions of a topic: what the cluster holds. */
+static int64_t topic_messages(const char *bootstrap, const char *topic)
+{
+	char err[256];
+	int64_t total = 0;
+	rd_kafka_conf_t *c = rd_kafka_conf_new();
+	rd_kafka_conf_set(c, "bootstrap.servers", bootstrap, err, sizeof(err));
+	rd_kafka_conf_set(c, "log_level", "3", err, sizeof(err));
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof(err));
+	if (!rk)
+		return -1;
+	for (int p = 0; p < 3; p++) {
+		int64_t lo = 0, hi = 0;
+		if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 10000)) {
+			total = -1;
+			break;
+		}
+		total += hi - lo;
+	}
+	rd_kafka_destroy(rk);
+	return total;
+}
+
+/* Off families: nothing produced, counted as skipped; an off "reference"
+ * family still gives the other families their symbol keys. */
+static void test_family_off(void)
+{
+	struct fh_kafka_cfg c = { .linger_ms = 1 };
+	c.off[FH_KF_TRADES] = true;
+	c.off[FH_KF_REFERENCE] = true;
+	struct fh_kafka *k = mock(&c);
+	struct fh_event ev;
+	if (!k)
+		FH_SKIP("no mock cluster");
+	instrument(&ev, 5, "MSFT");
+	FH_CHECK_EQ_I(fh_kafka_produce(k, &ev), 0);
+	for (int i = 0; i < 200; i++) {
+		fh_event_init(&ev, i % 2 ? FH_EV_TRADE : FH_EV_L2_UPDATE);
+		ev.source_id = 1;
+		ev.instrument = 5;
+		ev.seq = (uint64_t)i;
+		FH_CHECK_EQ_I(i % 2 ? fh_kafka_produce_probe(k, &ev, fh_rdtsc(), 1) : fh_kafka_produce(k, &ev), 0);
+	}
+	FH_CHECK_EQ_U(fh_kafka_flush(k, 10000), 0);
+	struct fh_kafka_stats st;
+	fh_kafka_get_stats(k, &st);
+	FH_CHECK_EQ_U(st.skipped[FH_KF_TRADES], 100);
+	FH_CHECK_EQ_U(st.skipped[FH_KF_REFERENCE], 1);
+	FH_CHECK_EQ_U(st.skipped[FH_KF_BOOK], 0);
+	FH_CHECK_EQ_U(st.produced[FH_KF_TRADES], 0);
+	FH_CHECK_EQ_U(st.produced[FH_KF_REFERENCE], 0);
+	FH_CHECK_EQ_U(st.delivered[FH_KF_BOOK], 100);
+	FH_CHECK_EQ_U(st.lat_lost, 100); /* probes on skipped messages */
+	FH_CHECK_EQ_U(st.lat_probes, 0);
+	FH_CHECK_EQ_I(topic_messages(fh_kafka_bootstrap(k), fh_kafka_topic(k, FH_KF_TRADES)), 0);
+	FH_CHECK_EQ_I(topic_messages(fh_kafka_bootstrap(k), fh_kafka_topic(k, FH_KF_REFERENCE)), 0);
+	FH_CHECK_EQ_I(topic_messages(fh_kafka_bootstrap(k), fh_kafka_topic(k, FH_KF_BOOK)), 100);
+	struct consumed b = { 0 };
+	consume(fh_kafka_bootstrap(k), fh_kafka_topic(k, FH_KF_BOOK), 100, "MSFT", NULL, &b);
+	FH_CHECK_EQ_I(b.n, 100);
+	FH_CHECK_EQ_I(b.bad_key, 0);
+	fh_kafka_destroy(k, 1000);
+}
+
+/* Latency hook seen from the tests: per stage and per source. */
+#define LAT_SOURCES 4096
+struct lat_seen {
+	uint64_t calls[FH_PUB_STAGE__COUNT];
+	uint64_t zero_or_huge[FH_PUB_STAGE__COUNT];
+	uint32_t per_source[FH_PUB_STAGE__COUNT][LAT_SOURCES];
+};
+
+static void on_lat(void *arg, unsigned stage, uint16_t source_id, uint64_t ticks)
+{
+	struct lat_seen *ls = arg;
+	if (stage >= FH_PUB_STAGE__COUNT)
+		return;
+	/* the SHM stage runs on the test thread, KAFKA on the Kafka thread */
+	__atomic_add_fetch(&ls->calls[stage], 1, __ATOMIC_RELAXED);
+	/* sane: after the probe (> 0) and less than a minute (a wrapped
+	 * subtraction or a garbage TSC would be far beyond) */
+	if (ticks == 0 || fh_tsc_to_ns(ticks) > 60000000000ull)
+		__atomic_add_fetch(&ls->zero_or_huge[stage], 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&ls->per_source[stage][source_id % LAT_SOURCES], 1, __ATOMIC_RELAXED);
+}
+
+/* Publisher with shm + Kafka + one RX probe ring, fed like an RX core:
+ * "packets" of 3 events, one in `every` probed, the probe pushed before
+ * its events with pos = ring head + 3. Returns the number of probes. */
+static uint64_t feed_probed(struct fh_pub *p, struct fh_spsc *ring, struct fh_probe_ring *pr,
+			    unsigned packets, unsigned every, uint64_t *next_src)
+{
+	struct fh_event ev[3];
+	uint64_t probes = 0;
+	for (unsigned i = 0; i < packets; i++) {
+		for (unsigned j = 0; j < 3; j++) {
+			fh_event_init(&ev[j], FH_EV_ORDER_ADD);
+			ev[j].source_id = 1;
+			ev[j].instrument = (i + j) % 5;
+			ev[j].seq = (uint64_t)i * 3 + j + 1;
+		}
+		if (i % every == 0) {
+			struct fh_probe q = { .pos = ring->head + 3, .tsc = fh_rdtsc(),
+					      .source_id = (uint16_t)(*next_src % LAT_SOURCES) };
+			(*next_src)++;
+			while (!fh_probe_push(pr, &q))
+				fh_pub_do_work(p);
+			probes++;
+		}
+		unsigned done = 0;
+		while (done < 3) {
+			done += fh_spsc_enqueue_burst(ring, ev + done, 3 - done);
+			if (done < 3)
+				fh_pub_do_work(p);
+		}
+	}
+	while (fh_pub_do_work(p))
+		;
+	return probes;
+}
+
+static struct fh_pub *pub_probed(struct fh_spsc **ring, struct fh_probe_ring **pr,
+				 struct fh_kafka_cfg *kc, const struct fh_shm_cfg *sc,
+				 enum fh_pub_full_policy pol, const char *spill, struct lat_seen *ls)
+{
+	char err[512];
+	if (posix_memalign((void **)ring, 64, fh_spsc_memsize(1024)) ||
+	    posix_memalign((void **)pr, 64, sizeof(**pr)))
+		return NULL;
+	fh_spsc_init(*ring, 1024);
+	fh_probe_ring_init(*pr);
+	if (kc)
+		kc->topic_prefix = prefix;
+	struct fh_pub_cfg pc = { .rings = ring, .n_rings = 1, .kafka = kc, .shm = sc,
+				 .kafka_queue = 64, .policy = pol, .spill_path = spill,
+				 .heartbeat_ms = 100000, .kafka_cpu = -1, .probes = pr,
+				 .lat_fn = on_lat, .lat_arg = ls };
+	struct fh_pub *p = fh_pub_create(&pc, err, sizeof(err));
+	if (!p)
+		fprintf(stderr, "  fh_pub_create: %s\n", err);
+	return p;
+}
+
+static uint64_t uniq_once(const struct lat_seen *ls, unsigned stage, uint64_t n)
+{
+	uint64_t ok = 0;
+	for (uint64_t s = 0; s < n && s < LAT_SOURCES; s++)
+		ok += ls->per_source[stage][s] == 1;
+	return ok;
+}
+
+/* Both stages recorded once per probe, with its source, through the queue
+ * and (brokers down) through the spill file; the shm-only publisher too. */
+static void test_latency_stages(void)
+{
+	struct fh_spsc *ring = NULL;
+	struct fh_probe_ring *pr = NULL;
+	struct lat_seen *ls = calloc(1, sizeof(*ls));
+	char spill[64], shm_name[64];
+	snprintf(spill, sizeof(spill), "/tmp/fh-test-kafka-spill3-%d", (int)getpid());
+	snprintf(shm_name, sizeof(shm_name), "fh-test-kafka-lat-%d", (int)getpid());
+	struct fh_shm_cfg sc = { .name = shm_name, .capacity = 1 << 14 };
+	struct fh_kafka_cfg kc = { .linger_ms = 1, .props = fast_props };
+	struct fh_pub_stats st;
+	uint64_t src = 0;
+
+	struct fh_pub *p = pub_probed(&ring, &pr, &kc, &sc, FH_PUB_SPILL, spill, ls);
+	if (!p) {
+		free(ring);
+		free(pr);
+		free(ls);
+		FH_SKIP("no mock cluster");
+	}
+	/* phase 1: Kafka up, through the bounded queue */
+	uint64_t n1 = feed_probed(p, ring, pr, 1000, 10, &src);
+	FH_CHECK(wait_lag_zero(p, &st));
+	FH_CHECK_EQ_U(st.lat_probes_shm, n1);
+	FH_CHECK_EQ_U(ls->calls[FH_PUB_STAGE_SHM], n1);
+	/* phase 2: brokers down: the queue fills, probed events are spilled */
+	fh_kafka_mock_set_down(fh_pub_kafka(p), -1, true);
+	uint64_t n2 = feed_probed(p, ring, pr, 1500, 10, &src);
+	fh_pub_get_stats(p, &st);
+	FH_CHECK(st.spilled > 0);
+	fh_kafka_mock_set_down(fh_pub_kafka(p), -1, false);
+	uint64_t n3 = feed_probed(p, ring, pr, 300, 10, &src);
+	FH_CHECK(wait_lag_zero(p, &st));
+	/* delivery reports of the last messages may still be on their way to lat_fn */
+	uint64_t t_end = fh_clock_ns(CLOCK_MONOTONIC) + 10000000000ull;
+	while (__atomic_load_n(&ls->calls[FH_PUB_STAGE_KAFKA], __ATOMIC_RELAXED) < n1 + n2 + n3 &&
+	       fh_clock_ns(CLOCK_MONOTONIC) < t_end)
+		usleep(1000);
+	uint64_t n = n1 + n2 + n3;
+	FH_CHECK_EQ_U(fh_pub_close(p, 5000, true, &st), 0);
+	FH_CHECK_EQ_U(st.spill_dropped, 0);
+	FH_CHECK_EQ_U(st.lat_probes_shm, n);
+	FH_CHECK_EQ_U(st.lat_probes_kafka, n);
+	FH_CHECK_EQ_U(st.lat_probes_lost, 0);
+	FH_CHECK_EQ_U(st.kafka.lat_probes, n);
+	FH_CHECK_EQ_U(st.kafka.lat_lost, 0);
+	FH_CHECK_EQ_U(ls->calls[FH_PUB_STAGE_SHM], n);
+	FH_CHECK_EQ_U(ls->calls[FH_PUB_STAGE_KAFKA], n);
+	FH_CHECK_EQ_U(ls->zero_or_huge[FH_PUB_STAGE_SHM], 0);
+	FH_CHECK_EQ_U(ls->zero_or_huge[FH_PUB_STAGE_KAFKA], 0);
+	FH_CHECK_EQ_U(uniq_once(ls, FH_PUB_STAGE_SHM, n), n);
+	FH_CHECK_EQ_U(uniq_once(ls, FH_PUB_STAGE_KAFKA, n), n);
+	free(ring);
+	free(pr);
+	unlink(spill);
+
+	/* shm only: the SHM stage alone */
+	memset(ls, 0, sizeof(*ls));
+	src = 0;
+	p = pub_probed(&ring, &pr, NULL, &sc, FH_PUB_DROP_OLDEST, NULL, ls);
+	FH_CHECK(p != NULL);
+	if (p) {
+		n = feed_probed(p, ring, pr, 2000, 7, &src);
+		fh_pub_close(p, 0, true, &st);
+		FH_CHECK_EQ_U(ls->calls[FH_PUB_STAGE_SHM], n);
+		FH_CHECK_EQ_U(ls->calls[FH_PUB_STAGE_KAFKA], 0);
+		FH_CHECK_EQ_U(uniq_once(ls, FH_PUB_STAGE_SHM, n), n);
+		FH_CHECK_EQ_U(ls->zero_or_huge[FH_PUB_STAGE_SHM], 0);
+	}
+	free(ring);
+	free(pr);
+	free(ls);
+}
+
+/* drop_oldest: probes of dropped events are counted lost, the others
+ * recorded: every probe accounted for exactly once. */
+static void test_latency_drop_oldest(void)
+{
+	struct fh_spsc *ring = NULL;
+	struct fh_probe_ring *pr = NULL;
+	struct lat_seen *ls = calloc(1, sizeof(*ls));
+	struct fh_kafka_cfg kc = { .linger_ms = 1, .props = fast_props };
+	struct fh_pub_stats st;
+	uint64_t src = 0;
+	struct fh_pub *p = pub_probed(&ring, &pr, &kc, NULL, FH_PUB_DROP_OLDEST, NULL, ls);
+	if (!p) {
+		free(ring);
+		free(pr);
+		free(ls);
+		FH_SKIP("no mock cluster");
+	}
+	fh_kafka_mock_set_down(fh_pub_kafka(p), -1, true);
+	uint64_t n = feed_probed(p, ring, pr, 1500, 5, &src);
+	fh_kafka_mock_set_down(fh_pub_kafka(p), -1, false);
+	FH_CHECK(wait_lag_zero(p, &st));
+	FH_CHECK(st.kafka_dropped > 0);
+	FH_CHECK_EQ_U(fh_pub_close(p, 5000, true, &st), 0);
+	FH_CHECK_EQ_U(ls->calls[FH_PUB_STAGE_SHM], 0); /* no shm ring */
+	FH_CHECK(st.kafka.lat_probes > 0);
+	FH_CHECK(st.lat_probes_lost > 0);
+	FH_CHECK_EQ_U(st.kafka.lat_probes + st.kafka.lat_lost + st.lat_probes_lost, n);
+	FH_CHECK_EQ_U(ls->calls[FH_PUB_STAGE_KAFKA], st.kafka.lat_probes);
+	FH_CHECK_EQ_U(ls->zero_or_huge[FH_PUB_STAGE_KAFKA], 0);
+	free(ring);
+	free(pr);
+	free(ls);
+}
+
+/* Off families through the publisher: not produced, not lag. */
+static void test_publisher_family_off(void)
+{
+	struct fh_spsc *ring = NULL;
+	struct fh_kafka_cfg kc = { .linger_ms = 1, .props = fast_props };
+	char spill[64];
+	snprintf(spill, sizeof(spill), "/tmp/fh-test-kafka-spill4-%d", (int)getpid());
+	kc.off[FH_KF_ORDERS] = true;
+	/* spill, not drop_oldest: every event reaches fh_kafka */
+	struct fh_pub *p = pub_kafka(&ring, &kc, FH_PUB_SPILL, spill);
+	struct fh_pub_stats st;
+	if (!p) {
+		free(ring);
+		FH_SKIP("no mock cluster");
+	}
+	feed(p, ring, 2000); /* ORDER_ADD: family "orders" */
+	FH_CHECK(wait_lag_zero(p, &st));
+	FH_CHECK_EQ_U(st.kafka.skipped[FH_KF_ORDERS], 2000);
+	FH_CHECK_EQ_U(st.kafka.produced[FH_KF_ORDERS], 0);
+	FH_CHECK_EQ_U(st.kafka_lag, 0);
+	FH_CHECK_EQ_I(topic_messages(fh_kafka_bootstrap(fh_pub_kafka(p)),
+				     fh_kafka_topic(fh_pub_kafka(p), FH_KF_ORDERS)), 0);
+	FH_CHECK_EQ_U(fh_pub_close(p, 5000, true, &st), 0);
+	free(ring);
+	unlink(spill);
+}
+
 static const struct fh_test_case cases[] = {
+	FH_CASE(test_family_off),
+	FH_CASE(test_latency_stages),
+	FH_CASE(test_latency_drop_oldest),
+	FH_CASE(test_publisher_family_off),
 	FH_CASE(test_json_fields),
 	FH_CASE(test_json_escaping_and_space),
 	FH_CASE(test_families),
