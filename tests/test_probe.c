@@ -16,7 +16,7 @@ static struct fh_probe mk(uint64_t i)
 
 static void test_empty(void)
 {
-	struct fh_probe p;
+	struct fh_probe p = { 0 };
 	fh_probe_ring_init(&ring);
 	FH_CHECK(fh_probe_empty(&ring));
 	FH_CHECK(!fh_probe_peek(&ring, &p));
@@ -27,7 +27,7 @@ static void test_empty(void)
 
 static void test_fifo_peek_pop(void)
 {
-	struct fh_probe p;
+	struct fh_probe p = { 0 };
 	fh_probe_ring_init(&ring);
 	for (uint64_t i = 1; i <= 10; i++) {
 		struct fh_probe q = mk(i);
@@ -54,7 +54,7 @@ static void test_fifo_peek_pop(void)
 
 static void test_full_drops_new(void)
 {
-	struct fh_probe p;
+	struct fh_probe p = { 0 };
 	fh_probe_ring_init(&ring);
 	for (uint64_t i = 0; i < FH_PROBE_RING_SIZE; i++) {
 		p = mk(i);
@@ -80,7 +80,7 @@ static void test_full_drops_new(void)
 
 static void test_wraps(void)
 {
-	struct fh_probe p;
+	struct fh_probe p = { 0 };
 	uint64_t bad = 0, next = 0, got = 0;
 	fh_probe_ring_init(&ring);
 	/* many laps of the index, in uneven steps */
@@ -120,7 +120,7 @@ static void *producer(void *arg)
 static void test_two_threads(void)
 {
 	pthread_t t;
-	struct fh_probe p;
+	struct fh_probe p = { 0 };
 	uint64_t got = 0, last = 0, bad = 0;
 	fh_probe_ring_init(&ring);
 	FH_CHECK_EQ_I(pthread_create(&t, NULL, producer, NULL), 0);
