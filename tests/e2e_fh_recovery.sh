@@ -118,7 +118,6 @@ src() { # src NAME PCAP GROUP_A PORT_A GROUP_B PORT_B RR_PORT
       b: {group: $5, port: $6}
     pcap: {file: $2, speed: recorded}
     recovery:
-      buffer_msgs: 64Ki
       rerequest: {host: 127.0.0.1, port: $7, timeout_ms: 30ms, retries: 2}
 YAML
 }
@@ -220,9 +219,14 @@ check "server down: chan1 never published FRESH again" $?
 g=$(st down 0 1 | awk '{ printf "%s[%s]", (n++ ? "," : ""), $0 }')
 [ "$g" = "$r_both" ]
 check "server down: FEED_STATUS GAP published for exactly those ranges ($g)" $?
-sl=$(grep -ci 'stale' <(books down chan1)) s2=$(grep -ci 'stale' <(books down chan2))
-[ "$sl" -gt 0 ] && [ "$s2" = 0 ]
-check "server down: --books-out flags chan1's books stale ($sl lines), none of chan2's ($s2)" $?
+v1=$(f down chan1 "'%d %d' % (s['stale_books'], s['books'])") v2=$(f down chan2 "'%d %d' % (s['stale_books'], s['books'])")
+read -r s1 b1 <<<"$v1"
+read -r s2 b2 <<<"$v2"
+[ "${b1:-0}" -gt 0 ] && [ "$s1" = "$b1" ] && [ "${b2:-0}" -gt 0 ] && [ "$s2" = 0 ]
+check "server down: every one of chan1's $b1 books ends stale ($s1), none of chan2's $b2 ($s2)" $?
+v=$(f both chan1 "s['stale_books']")
+[ "$v" = 0 ]
+check "loss on both lines, recovered: no book ends stale ($v)" $?
 [ -s "$T/c2ref.books" ] && cmp -s "$T/c2ref.books" <(books down chan2)
 r=$?
 check "server down: chan2's books are those of its lossless session ($(wc -l <"$T/c2ref.books") levels)" $r
