@@ -332,6 +332,15 @@ void fh_rx_flush(struct fh_rx_core *c)
 {
 	unsigned done = 0;
 
+	/* the probe goes first: the publisher may take the events at once, and
+	 * must find the probe waiting for their position (this flush always
+	 * completes, so the position is reached) */
+	if (fh_unlikely(c->probe_pending)) {
+		struct fh_probe pr = { .pos = c->ring_events + c->nb, .tsc = c->probe_tsc,
+				       .source_id = c->probe_src };
+		fh_probe_push(&c->probes, &pr);
+		c->probe_pending = false;
+	}
 	while (done < c->nb) {
 		unsigned n = fh_spsc_enqueue_burst(c->ring, c->batch + done, c->nb - done);
 		if (fh_unlikely(n == 0)) {
@@ -346,12 +355,6 @@ void fh_rx_flush(struct fh_rx_core *c)
 	}
 	c->ring_events += c->nb;
 	c->nb = 0;
-	if (fh_unlikely(c->probe_pending)) {
-		struct fh_probe pr = { .pos = c->ring_events, .tsc = c->probe_tsc,
-				       .source_id = c->probe_src };
-		fh_probe_push(&c->probes, &pr);
-		c->probe_pending = false;
-	}
 }
 
 static inline void stage(struct fh_rx_core *c, const struct fh_event *ev)
