@@ -321,6 +321,19 @@ static double last_msg_ts(void *arg)
 	return (double)__atomic_load_n(&ch->st.last_rx_ns, __ATOMIC_RELAXED) / 1e9;
 }
 
+/* Books of a source that are stale now (read racily: a gauge). */
+static double books_stale(void *arg)
+{
+	const struct fh_rx_chan *ch = arg;
+	uint64_t n = 0;
+
+	for (uint32_t t = 0; ch->book && t < fh_book_max_instruments(ch->book); t++)
+		if ((fh_book_symbol(ch->book, t) || fh_book_order_count(ch->book, t)) &&
+		    fh_book_is_stale(ch->book, t))
+			n++;
+	return (double)n;
+}
+
 static uint64_t chan_rejects(void *arg)
 {
 	return fh_rx_chan_rejects(arg);
@@ -409,6 +422,8 @@ static int register_metrics(struct app *a, struct rx_arg *xs)
 			REG(fh_metrics_counter_fn(a->metrics, "fh_gap_messages_total", "Messages named by gap events", l, rd_u64, &ch->mold.gap_msgs));
 			REG(fh_metrics_counter_fn(a->metrics, "fh_rejected_total", "All rejections of the source", l, chan_rejects, ch));
 			REG(fh_metrics_gauge_fn(a->metrics, "fh_book_age_seconds", "Seconds since the last book update", l, book_age, ch));
+			if (ch->book)
+				REG(fh_metrics_gauge_fn(a->metrics, "fh_books_stale", "Books of the source published stale (not trusted)", l, books_stale, ch));
 			REG(fh_metrics_gauge_fn(a->metrics, "fh_last_message_timestamp_seconds", "Wall time of the last message (Unix seconds)", l, last_msg_ts, ch));
 			if (ch->rec) {
 				struct fh_rx_rec *r = ch->rec;
