@@ -1091,9 +1091,14 @@ unsigned fh_rx_do_work(struct fh_rx_core *c)
 
 bool fh_rx_done(const struct fh_rx_core *c)
 {
-	for (unsigned i = 0; i < c->n_chans; i++)
-		if (!c->chans[i].done)
+	for (unsigned i = 0; i < c->n_chans; i++) {
+		const struct fh_rx_chan *ch = &c->chans[i];
+		if (!ch->done)
 			return false;
+		/* the capture is over, not its recovery (bounded by the retries) */
+		if (ch->rec && (ch->rec->sb.n || ch->rec->q.n || ch->rec->snap == FH_RX_SNAP_RUNNING))
+			return false;
+	}
 	return true;
 }
 

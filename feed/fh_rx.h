@@ -310,7 +310,8 @@ long fh_rx_warm_replay(struct fh_rx_core *c, const char *const *files, unsigned 
 /* Hands staged events to the ring, waiting for room (counted). */
 void fh_rx_flush(struct fh_rx_core *c);
 
-/* True when every replay channel is complete. */
+/* True when every replay channel is complete, recovery included (held
+ * packets delivered, re-requests answered or given up, snapshot over). */
 bool fh_rx_done(const struct fh_rx_core *c);
 
 /* From the publisher thread: ask for a snapshot of one book (instrument

@@ -328,7 +328,7 @@ static double books_stale(void *arg)
 	uint64_t n = 0;
 
 	for (uint32_t t = 0; ch->book && t < fh_book_max_instruments(ch->book); t++)
-		if ((fh_book_symbol(ch->book, t) || fh_book_order_count(ch->book, t)) &&
+		if ((fh_book_symbol(ch->book, t)[0] || fh_book_order_count(ch->book, t)) &&
 		    fh_book_is_stale(ch->book, t))
 			n++;
 	return (double)n;
@@ -1185,7 +1185,7 @@ static void print_summary(struct app *a, FILE *f, const struct fh_pub_stats *ps)
 			}
 			uint64_t stale = 0, named = 0;
 			for (uint32_t t = 0; t < fh_book_max_instruments(ch->book); t++) {
-				if (!fh_book_symbol(ch->book, t) && !fh_book_order_count(ch->book, t))
+				if (!fh_book_symbol(ch->book, t)[0] && !fh_book_order_count(ch->book, t))
 					continue;
 				named++;
 				stale += fh_book_is_stale(ch->book, t);
