@@ -1140,11 +1140,17 @@ static void print_summary(struct app *a, FILE *f, const struct fh_pub_stats *ps)
 			if (ch->cfg.kind == FH_RX_DPDK)
 				fh_dpdk_port_stats(ch->cfg.port, &pst);
 			/* Every frame is a UDP datagram of ours, a drop or a reject;
-			 * every datagram of ours is accepted by MoldUDP64 or rejected. */
-			bool ok = ch->cfg.kind == FH_RX_KUDP
-					  ? ch->st.udp == ch->mold.packets + mold_rej
-					  : ch->st.frames == ch->st.udp + ch->st.not_ours + frame_drops + frame_rej &&
-						    ch->st.udp == ch->mold.packets + mold_rej;
+			 * every datagram of ours (and every re-request answer) is
+			 * accepted by MoldUDP64, rejected, or a second copy dropped
+			 * while the first was held. */
+			uint64_t in = ch->st.udp, held_out = 0;
+			if (ch->rec) {
+				in += ch->rec->st.answer_pkts;
+				held_out = ch->rec->sb.st.dups + ch->rec->st.snapshot_dropped;
+			}
+			bool ok = in == ch->mold.packets + mold_rej + held_out &&
+				  (ch->cfg.kind == FH_RX_KUDP ||
+				   ch->st.frames == ch->st.udp + ch->st.not_ours + frame_drops + frame_rej);
 			fprintf(f, "%s{\"name\":\"%s\",\"id\":%u,\"frames\":%" PRIu64 ",\"expected_frames\":%" PRIu64
 				",\"udp\":%" PRIu64 ",\"not_ours\":%" PRIu64 ",\"frame_drops\":%" PRIu64
 				",\"frame_rejects\":%" PRIu64 ",\"mold_packets\":%" PRIu64 ",\"mold_rejects\":%" PRIu64
@@ -1169,7 +1175,7 @@ static void print_summary(struct app *a, FILE *f, const struct fh_pub_stats *ps)
 			fprintf(f, "],\"gap_ranges_more\":%" PRIu64, ch->gap_log_more);
 			if (ch->rec) {
 				const struct fh_rx_rec *r = ch->rec;
-				fprintf(f, ",\"recovery\":{\"held\":%" PRIu64 ",\"held_peak\":%u,\"expired\":%" PRIu64
+				fprintf(f, ",\"recovery\":{\"held\":%" PRIu64 ",\"held_dups\":%" PRIu64 ",\"held_peak\":%u,\"expired\":%" PRIu64
 					",\"forced\":%" PRIu64 ",\"holes\":%" PRIu64 ",\"requests\":%" PRIu64
 					",\"resends\":%" PRIu64 ",\"answer_packets\":%" PRIu64
 					",\"recovered_msgs\":%" PRIu64 ",\"failed_ranges\":%" PRIu64
@@ -1177,7 +1183,7 @@ static void print_summary(struct app *a, FILE *f, const struct fh_pub_stats *ps)
 					",\"snapshots\":%" PRIu64 ",\"snapshot_failed\":%" PRIu64
 					",\"snapshot_msgs\":%" PRIu64 ",\"snapshot_next_seq\":%" PRIu64
 					",\"snapshot_dropped\":%" PRIu64 "}",
-					r->sb.st.held, r->sb.st.peak, r->sb.st.expired, r->sb.st.forced,
+					r->sb.st.held, r->sb.st.dups, r->sb.st.peak, r->sb.st.expired, r->sb.st.forced,
 					r->st.holes, r->st.requests, r->q.st.resends, r->st.answer_pkts,
 					r->st.recovered_msgs, r->st.failed_ranges, r->q.st.failed_msgs,
 					r->st.lost_msgs, r->st.snapshots, r->st.snapshot_failed,
