@@ -939,6 +939,11 @@ void fh_rx_stop_sessions(struct fh_rx_core *c)
 {
 	for (unsigned i = 0; i < c->n_chans; i++) {
 		struct fh_rx_chan *ch = &c->chans[i];
+		if (ch->rec && ch->rec->sb.n) {
+			/* stopping: what waits behind a hole goes on, the hole is a gap */
+			ch->rec->release_upto = UINT64_MAX;
+			rec_drain(c, ch, rec_now());
+		}
 		if (!ch->fix)
 			continue;
 		uint64_t t0 = fh_clock_ns(CLOCK_MONOTONIC);

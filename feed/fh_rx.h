@@ -318,7 +318,8 @@ bool fh_rx_done(const struct fh_rx_core *c);
  * FH_INSTRUMENT_NONE: every book of the source; source_id UINT16_MAX: all). */
 void fh_rx_request_snapshot(struct fh_rx_core *c, uint16_t source_id, uint32_t instrument);
 
-/* Logs out of every FIX session (bounded wait); call on the core's thread
+/* Logs out of every FIX session (bounded wait) and applies the packets
+ * still held behind a hole (reported as a gap); call on the core's thread
  * after its loop. */
 void fh_rx_stop_sessions(struct fh_rx_core *c);
 
