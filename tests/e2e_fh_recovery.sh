@@ -31,9 +31,10 @@ command -v mergecap >/dev/null || { echo "skip: mergecap missing"; exit 77; }
 
 MSGS=20000
 # Channel 1 (the one that loses) and channel 2 (lossless), each on two lines,
-# paced at 1000 packets/s so the hold buffer and the server have time. The
-# holes lost on both lines are in the first half: with the server down, each
-# is given up (3 sends, 20+40+80 ms) well before the capture ends.
+# paced at 1000 packets/s so the hold buffer and the server have time. One
+# hole lost on both lines is near the end: fh must finish its recovery (or
+# give it up, 3 sends 20+40+80 ms apart) before it stops at the end of the
+# capture, and account for every message held meanwhile.
 SIM1=(--seed 61 --messages $MSGS --symbols 100 --session RECOVER001 --heartbeat-ms 0 --bundle-us 0)
 NET1=(--group 233.54.12.111:26477 --group-b 233.54.12.112:26478 --pps 1000)
 SIM2=(--seed 62 --messages $MSGS --symbols 100 --session RECOVER002 --heartbeat-ms 0 --bundle-us 0)
@@ -42,7 +43,7 @@ NET2=(--group 233.54.12.113:26479 --group-b 233.54.12.114:26480 --pps 1000)
 "$B/fh-sim" "${SIM1[@]}" "${NET1[@]}" --drop-pct 1 --impair-lines AB --impair-seed 9 \
 	--pcap "$T/loss.pcap" >/dev/null || exit 1
 "$B/fh-sim" "${SIM1[@]}" "${NET1[@]}" --drop-pct 1 --impair-lines AB --impair-seed 9 \
-	--gap 3001-3400:AB --gap 6001-6001:AB --gap 8001-8100:AB --pcap "$T/both.pcap" >/dev/null || exit 1
+	--gap 3001-3400:AB --gap 6001-6001:AB --gap 8001-8100:AB --gap 19901-19950:AB --pcap "$T/both.pcap" >/dev/null || exit 1
 "$B/fh-sim" "${SIM2[@]}" "${NET2[@]}" --pcap "$T/c2.pcap" >/dev/null || exit 1
 mergecap -F nsecpcap -w "$T/down.pcap" "$T/both.pcap" "$T/c2.pcap" || exit 1
 # Channel 2's reference books: fh-book on its session as one line.
