@@ -9,9 +9,11 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_mempool.h>
 
 #include "fh_dpdk.h"
+#include "fh_memstat.h"
 
 int fh_dpdk_ts_offset = -1;
 
@@ -204,4 +206,44 @@ int fh_dpdk_port_stats(const struct fh_dpdk_port *p, struct fh_dpdk_port_stats *
 	s->ierrors = st.ierrors;
 	s->rx_nombuf = st.rx_nombuf;
 	return 0;
+}
+
+struct pool_walk {
+	struct fh_memstat_pool *out;
+	unsigned cap, n;
+};
+
+static void pool_one(struct rte_mempool *mp, void *arg)
+{
+	struct pool_walk *w = arg;
+
+	if (w->n == w->cap)
+		return;
+	struct fh_memstat_pool *p = &w->out[w->n++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", mp->name);
+	p->in_use = rte_mempool_in_use_count(mp);
+	p->avail = rte_mempool_avail_count(mp);
+	p->size = mp->size;
+}
+
+unsigned fh_dpdk_memstat_pools(struct fh_memstat_pool *out, unsigned cap, void *arg)
+{
+	struct pool_walk w = { out, cap, 0 };
+
+	(void)arg;
+	rte_mempool_walk(pool_one, &w);
+	for (int s = 0; s < RTE_MAX_NUMA_NODES && w.n < cap; s++) {
+		struct rte_malloc_socket_stats st;
+		if (rte_malloc_get_socket_stats(s, &st) != 0 || st.heap_totalsz_bytes == 0)
+			continue;
+		struct fh_memstat_pool *p = &out[w.n++];
+		memset(p, 0, sizeof(*p));
+		snprintf(p->name, sizeof(p->name), "heap-socket%d", s);
+		p->in_use = st.heap_allocsz_bytes;
+		p->avail = st.heap_freesz_bytes;
+		p->size = st.heap_totalsz_bytes;
+		p->heap = true;
+	}
+	return w.n;
 }

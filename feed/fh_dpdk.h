@@ -84,4 +84,12 @@ static inline uint64_t fh_dpdk_mbuf_ts_ns(const struct fh_dpdk_port *p, const st
 	return *RTE_MBUF_DYNFIELD(m, fh_dpdk_ts_offset, const rte_mbuf_timestamp_t *) * p->ts_mult;
 }
 
+/*
+ * For fh_memstat_set_pools(): every DPDK mempool (objects in use, free,
+ * capacity) and every socket's malloc heap (bytes allocated, free, total).
+ * Control thread; after EAL init. Returns the entries written.
+ */
+struct fh_memstat_pool;
+unsigned fh_dpdk_memstat_pools(struct fh_memstat_pool *out, unsigned cap, void *arg);
+
 #endif /* FH_DPDK_H */

@@ -321,17 +321,26 @@ static double last_msg_ts(void *arg)
 	return (double)__atomic_load_n(&ch->st.last_rx_ns, __ATOMIC_RELAXED) / 1e9;
 }
 
-/* Books of a source that are stale now (read racily: a gauge). */
-static double books_stale(void *arg)
+/* Books of a source with a flag now (read racily: a gauge). */
+static double books_flagged(const struct fh_rx_chan *ch, uint8_t flag)
 {
-	const struct fh_rx_chan *ch = arg;
 	uint64_t n = 0;
 
 	for (uint32_t t = 0; ch->book && t < fh_book_max_instruments(ch->book); t++)
 		if ((fh_book_symbol(ch->book, t)[0] || fh_book_order_count(ch->book, t)) &&
-		    fh_book_is_stale(ch->book, t))
+		    (fh_book_flags(ch->book, t) & flag))
 			n++;
 	return (double)n;
+}
+
+static double books_stale(void *arg)
+{
+	return books_flagged(arg, FH_BOOK_F_STALE);
+}
+
+static double books_crossed(void *arg)
+{
+	return books_flagged(arg, FH_BOOK_F_CROSSED | FH_BOOK_F_LOCKED);
 }
 
 static uint64_t chan_rejects(void *arg)
@@ -423,7 +432,10 @@ static int register_metrics(struct app *a, struct rx_arg *xs)
 			REG(fh_metrics_counter_fn(a->metrics, "fh_rejected_total", "All rejections of the source", l, chan_rejects, ch));
 			REG(fh_metrics_gauge_fn(a->metrics, "fh_book_age_seconds", "Seconds since the last book update", l, book_age, ch));
 			if (ch->book)
+			{
 				REG(fh_metrics_gauge_fn(a->metrics, "fh_books_stale", "Books of the source published stale (not trusted)", l, books_stale, ch));
+				REG(fh_metrics_gauge_fn(a->metrics, "fh_books_crossed", "Books of the source crossed or locked now", l, books_crossed, ch));
+			}
 			REG(fh_metrics_gauge_fn(a->metrics, "fh_last_message_timestamp_seconds", "Wall time of the last message (Unix seconds)", l, last_msg_ts, ch));
 			if (ch->rec) {
 				struct fh_rx_rec *r = ch->rec;
@@ -1362,6 +1374,9 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < a->n_cores; i++)
 		xs[i] = (struct rx_arg){ a, i };
+	/* DPDK's mempools and heaps are exported with the process memory */
+	fh_memstat_set_pools(fh_dpdk_memstat_pools, NULL);
+	fh_memstat_read(&a->mem);
 	if (register_metrics(a, xs) < 0) {
 		rc = 1;
 		goto out_cleanup;
