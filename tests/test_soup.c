@@ -681,7 +681,8 @@ static void raw_send_frame(struct raw *r, uint8_t type, const void *payload, siz
 {
 	uint8_t f[256];
 	fh_soup_put_header(f, type, (uint16_t)plen);
-	memcpy(f + 3, payload, plen);
+	if (plen)
+		memcpy(f + 3, payload, plen);
 	raw_send(r, f, 3 + plen);
 }
 
