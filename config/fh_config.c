@@ -1139,7 +1139,7 @@ static int parse_recovery(struct p *p, const yaml_node_t *m, struct fh_cfg_sourc
 	static const char *const keys[] = { "rerequest", "snapshot", "hold_packets", "hold_ms", NULL };
 	static const char *const rk[] = { "host",	 "port",	    "timeout_ms", "retries",
 					  "max_outstanding", "max_request", NULL };
-	static const char *const sk[] = { "host", "port", NULL };
+	static const char *const sk[] = { "host", "port", "min_gap", NULL };
 	yaml_node_t *n, *h;
 	size_t o;
 
@@ -1173,6 +1173,7 @@ static int parse_recovery(struct p *p, const yaml_node_t *m, struct fh_cfg_sourc
 			    sizeof(s->recovery.snapshot.host)));
 		TRY(required(p, n, "port", "the snapshot server's TCP port", &h));
 		TRY(opt_port(p, n, "port", &s->recovery.snapshot.port));
+		OPT_NUM(n, "min_gap", NK_COUNT, 1, 1, 1ull << 40, s->recovery.snapshot.min_gap);
 		s->recovery.snapshot.enabled = true;
 		pop(p, o);
 	}
@@ -1436,6 +1437,7 @@ static int parse_sources(struct p *p, const yaml_node_t *root)
 		s->pcap.speed_mult = 1.0;
 		s->fix.heartbeat_s = 30;
 		s->recovery.hold_packets = 1024;
+		s->recovery.snapshot.min_gap = 100000;
 		s->recovery.hold_ns = NS_MS;
 		s->recovery.rerequest.timeout_ns = 200 * NS_MS;
 		s->recovery.rerequest.retries = 5;

@@ -199,6 +199,7 @@ struct fh_cfg_source {
 			bool enabled;
 			char host[FH_CFG_HOST_LEN];
 			uint16_t port;
+			uint64_t min_gap; /* a hole this long is rebuilt from the snapshot at once */
 		} snapshot;
 		uint32_t hold_packets; /* packets held while a hole is being filled (64..8192) */
 		uint64_t hold_ns;     /* a packet ahead of a hole waits this long for the other line */

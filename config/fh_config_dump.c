@@ -143,7 +143,8 @@ static void dump_sources(const struct fh_config *c, FILE *o)
 			if (s->recovery.snapshot.enabled) {
 				fprintf(o, "      snapshot:\n        host: ");
 				q(o, s->recovery.snapshot.host);
-				fprintf(o, "\n        port: %u\n", s->recovery.snapshot.port);
+				fprintf(o, "\n        port: %u\n        min_gap: %" PRIu64 "\n",
+					s->recovery.snapshot.port, s->recovery.snapshot.min_gap);
 			}
 		}
 	}

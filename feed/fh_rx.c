@@ -35,6 +35,7 @@ static void *rx_alloc(size_t size, int socket)
 static void engine_emit(void *arg, const struct fh_event *ev);
 
 static void stage(struct fh_rx_core *c, const struct fh_event *ev);
+static void snapshot_book(struct fh_rx_core *c, struct fh_rx_chan *ch, uint32_t instr);
 
 /* FIX session events: the decoded L2 levels and trades, then the book's BBO. */
 static void fix_events(void *arg, const struct fh_event *ev, unsigned n)
@@ -148,6 +149,7 @@ static int rec_init(struct fh_rx_core *c, struct fh_rx_chan *ch, const struct fh
 		scfg.port = rc->snap_port;
 		scfg.dlq = ch->cfg.dlq;
 		scfg.source_id = ch->cfg.source_id;
+		r->snap_min_gap = rc->snap_min_gap ? rc->snap_min_gap : 100000;
 		r->soup = fh_soup_create(&scfg, err, errlen);
 		if (!r->soup) {
 			size_t l = strlen(err);
@@ -359,6 +361,8 @@ void fh_rx_flush(struct fh_rx_core *c)
 
 static inline void stage(struct fh_rx_core *c, const struct fh_event *ev)
 {
+	if (fh_unlikely(c->mute))
+		return;
 	if (fh_unlikely(c->nb == FH_RX_BATCH))
 		fh_rx_flush(c);
 	c->batch[c->nb++] = *ev;
@@ -540,6 +544,57 @@ FH_COLD static void rec_report_holes(struct fh_rx_chan *ch)
 	}
 }
 
+static void feed_status(struct fh_rx_chan *ch, uint8_t kind, uint64_t first, uint64_t last)
+{
+	struct fh_event ev;
+
+	fh_event_init(&ev, FH_EV_FEED_STATUS);
+	ev.source_id = ch->cfg.source_id;
+	ev.instrument = FH_INSTRUMENT_NONE;
+	ev.seq = first;
+	ev.recv_ts_ns = fh_tsc_wall_ns(fh_rdtsc());
+	ev.u.feed.kind = kind;
+	ev.u.feed.first_seq = first;
+	ev.u.feed.last_seq = last;
+	process_event(ch->core, ch, &ev, NULL);
+}
+
+/* A hole the re-requests cannot (or should not) fill: rebuild from the
+ * snapshot server. The source is stale meanwhile. */
+FH_COLD static void rec_snapshot_start(struct fh_rx_chan *ch)
+{
+	struct fh_rx_rec *r = ch->rec;
+	uint64_t first = ch->mold.expected, last = r->sb.ent[0].seq - 1;
+
+	fh_book_reset(ch->book);
+	feed_status(ch, FH_FEED_GAP, first, last);
+	fh_rereq_filled(&r->q, first, last);
+	r->snap_gap[0] = first;
+	r->snap_gap[1] = last;
+	r->release_upto = 0;
+	r->snap_reset = true;
+	r->snap = FH_RX_SNAP_RUNNING;
+	if (fh_soup_state(r->soup) != FH_SOUP_CONNECTING)
+		fh_soup_restart(r->soup);
+	fh_rx_flush(ch->core);
+}
+
+/* After a long-gap snapshot: every book whole, then fresh. */
+FH_COLD static void rec_snapshot_publish(struct fh_rx_chan *ch)
+{
+	struct fh_rx_core *c = ch->core;
+	struct fh_rx_rec *r = ch->rec;
+
+	r->snap_reset = false;
+	c->in_snapshot = true;
+	for (uint32_t t = 0; t < fh_book_max_instruments(ch->book); t++)
+		if (fh_book_symbol(ch->book, t)[0] || fh_book_order_count(ch->book, t))
+			snapshot_book(c, ch, t);
+	c->in_snapshot = false;
+	feed_status(ch, FH_FEED_RECOVERED, r->snap_gap[0], r->snap_gap[1]);
+	fh_rx_flush(c);
+}
+
 static inline uint64_t rec_hold(const struct fh_rx_core *c, const struct fh_rx_chan *ch)
 {
 	const struct fh_rx_rec *r = ch->rec;
@@ -558,8 +613,15 @@ static void rec_drain(struct fh_rx_core *c, struct fh_rx_chan *ch, uint64_t now)
 	unsigned line;
 	uint32_t len;
 
+	if (fh_unlikely(r->soup != NULL) && r->snap == FH_RX_SNAP_IDLE && !c->warm && r->sb.n &&
+	    ch->mold.started && r->sb.ent[0].seq > ch->mold.expected) {
+		bool expired = r->wait_since && now - r->wait_since >= r->hold_ns;
+		if (r->release_upto >= ch->mold.expected || (r->sock.fd < 0 && expired) ||
+		    r->sb.ent[0].seq - ch->mold.expected >= r->snap_min_gap)
+			rec_snapshot_start(ch);
+	}
 	if (r->sock.fd >= 0 && !c->warm && r->sb.n && r->wait_since &&
-	    now - r->wait_since >= r->hold_ns)
+	    now - r->wait_since >= r->hold_ns && r->snap == FH_RX_SNAP_IDLE)
 		rec_report_holes(ch);
 	/* keep holding while the first hole is being re-requested, and while
 	 * replaying the journal (its answers come later in the file) */
@@ -609,8 +671,10 @@ static void snap_msg(void *arg, const uint8_t *msg, size_t len)
 	uint64_t staged0 = c->staged;
 
 	int k = fh_itch_decode(&ch->dec, msg, len, 0, fh_tsc_wall_ns(fh_rdtsc()), ev);
+	c->mute = ch->rec->snap_reset;
 	for (int j = 0; j < k; j++)
 		process_event(c, ch, &ev[j], NULL);
+	c->mute = false;
 	ch->rec->st.snapshot_msgs++;
 	ch->st.events += c->staged - staged0;
 }
@@ -630,13 +694,20 @@ FH_COLD static unsigned rec_snapshot(struct fh_rx_chan *ch, uint64_t now)
 			ch->mold.expected = next;
 		r->snap = FH_RX_SNAP_IDLE;
 		r->reported_upto = ch->mold.expected - 1;
+		if (r->snap_reset)
+			rec_snapshot_publish(ch);
 		w++;
 		break;
 	}
 	case FH_SOUP_FAILED:
-		/* the books stay as they are: what the live stream lacks is a gap */
+		/* the books stay as they are (stale after a long gap): what the
+		 * live stream lacks is a gap */
 		r->st.snapshot_failed++;
 		r->snap = FH_RX_SNAP_IDLE;
+		if (r->snap_reset) {
+			r->snap_reset = false;
+			r->release_upto = r->snap_gap[1];
+		}
 		w++;
 		break;
 	default:

@@ -94,6 +94,15 @@ struct fh_rx_line_cfg {
  * ones), then takes the live stream from the snapshot's next sequence
  * (what lies between is re-requested or reported). A failed snapshot
  * leaves the gap [1, first live - 1]: the books are published stale.
+ *
+ * Long gap: a hole of snap_min_gap messages or more, one the re-request
+ * server gave up on, or (without a server) one still open after hold_ns is
+ * taken from the snapshot too: the source is published stale (FEED_STATUS
+ * GAP), its books are emptied and rebuilt from the snapshot without
+ * publishing the snapshot's order messages, then published whole (a
+ * BOOK_SNAPSHOT and its levels for every book, so subscribers replace
+ * theirs) and fresh again (FEED_STATUS RECOVERED); live packets resume
+ * from the snapshot's next sequence.
  */
 struct fh_rx_recovery_cfg {
 	bool enabled;
@@ -104,6 +113,7 @@ struct fh_rx_recovery_cfg {
 	struct fh_rereq_cfg rereq;
 	uint32_t snap_addr;       /* snapshot server, host order (0: none) */
 	uint16_t snap_port;
+	uint64_t snap_min_gap;    /* a hole this long goes to the snapshot at once (0: 100000) */
 };
 
 struct fh_rx_rec_stats {
@@ -140,6 +150,9 @@ struct fh_rx_rec {
 	uint64_t release_upto;    /* given-up ranges: held packets up to here go on */
 	struct fh_soup *soup;     /* snapshot client (NULL: no server) */
 	enum fh_rx_snap_state snap;
+	bool snap_reset;          /* long-gap snapshot: books emptied, messages not published */
+	uint64_t snap_min_gap;
+	uint64_t snap_gap[2];     /* the hole the long-gap snapshot covers */
 	struct fh_rx_rec_stats st;
 };
 
@@ -250,6 +263,7 @@ struct fh_rx_core {
 					     * unknown); timer-driven snapshots are not counted */
 	bool in_snapshot;
 	bool warm;                /* replaying the journal: frames are not journaled again */
+	bool mute;                /* events are applied, not staged (long-gap snapshot) */
 	uint64_t ring_events;     /* events handed to the ring */
 	uint64_t ring_full_spins; /* times the ring was full and the core waited */
 	uint64_t book_aborts;     /* crossed books under the abort policy */

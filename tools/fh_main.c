@@ -600,6 +600,7 @@ static int build_recovery(const struct fh_cfg_source *s, struct fh_rx_chan_cfg *
 			return -ENOENT;
 		}
 		r->snap_port = s->recovery.snapshot.port;
+		r->snap_min_gap = s->recovery.snapshot.min_gap;
 	}
 	if (!rq->enabled)
 		return 0;
