@@ -137,9 +137,13 @@ for run in at ahead; do
 	v=$(f $run "'%d %d %d %s' % (s['last_seq'], s['gaps'], s['gap_msgs'], s['gap_ranges'] or 'none')")
 	[ "$v" = "$MSGS 0 0 none" ]
 	check "late start, snapshot at $seq: live applied up to $MSGS, no gap reported (last_seq gaps gap_msgs ranges: $v)" $?
-	v=$(f $run "s['messages']")
-	[ "$v" = $((MSGS - seq + 1)) ]
-	check "late start, snapshot at $seq: exactly the $((MSGS - seq + 1)) live messages from $seq applied ($v)" $?
+	v=$(f $run "'%d %d %d %d' % (s['recovery']['snapshots'], s['recovery']['snapshot_failed'], s['recovery']['snapshot_next_seq'], s['first_seq'])")
+	[ "$v" = "1 0 $seq $seq" ]
+	check "late start, snapshot at $seq: one snapshot, live from its sequence (snapshots failed next_seq first_seq: $v)" $?
+	v=$(f $run "'%d %d %d' % (s['recovery']['snapshot_msgs'], s['messages'] - s['recovery']['snapshot_msgs'], s['dup_msgs'])")
+	read -r sm lm dm <<<"$v"
+	[ "${sm:-0}" -gt 0 ] && [ "$lm" = $((MSGS - seq + 1)) ] && [ "$dm" = $((seq - F)) ]
+	check "late start, snapshot at $seq: $sm snapshot messages, exactly the $((MSGS - seq + 1)) live ones from $seq applied ($lm), the $((seq - F)) below it dropped ($dm)" $?
 	ls=$(last_status $run 3,4)
 	[ "$(cat "$T/$run/sub.rc")" = 0 ] && [ "$ls" != 3 ]
 	check "late start, snapshot at $seq: the books are not left stale (last stale/fresh status: $ls)" $?
