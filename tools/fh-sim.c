@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* fh-sim: deterministic Nasdaq TotalView-ITCH 5.0 exchange simulator writing day files and MoldUDP64 pcaps. */
+/* fh-sim: deterministic Nasdaq TotalView-ITCH 5.0 exchange simulator writing day files and MoldUDP64 pcaps, and serving re-requests and snapshots. */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "fh_rereq_srv.h"
 #include "fh_sim.h"
+#include "fh_snapsrv.h"
 
 static void usage(FILE *o)
 {
@@ -46,7 +49,19 @@ static void usage(FILE *o)
 	      "  --corrupt-pct P     corrupt P %% of data packets (alternately an overrunning block\n"
 	      "                      length and a truncated datagram; UDP/IP checksums stay valid)\n"
 	      "  --impair-lines L    A, B or AB: lines the random impairments apply to\n"
-	      "  --impair-seed N     seed of the impairment choices (default 7)\n",
+	      "  --impair-seed N     seed of the impairment choices (default 7)\n"
+	      "Exchange side (the same session: same --seed/--messages/--symbols/--session/--first-seq):\n"
+	      "  --serve-rereq IP:PORT     MoldUDP64 re-request server (UDP; answers go to the requester)\n"
+	      "  --rereq-down              an outage: swallow every re-request (counted)\n"
+	      "  --serve-snapshot IP:PORT  SoupBinTCP GLIMPSE-style snapshot server (TCP)\n"
+	      "  --snapshot-seq S          the snapshot holds messages first..S-1, its 'G' says S\n"
+	      "                            (default: the end of the session)\n"
+	      "  --snapshot-user U         require this user name (6 chars max; default: any)\n"
+	      "  --snapshot-password P     require this password (10 chars max; default: any)\n"
+	      "  --snapshot-down           refuse snapshot connections (accept and close)\n"
+	      "  --serve-seconds N         serve N seconds then exit (default: until SIGTERM/SIGINT)\n"
+	      "  Port 0 picks a free port. One line per service goes to stdout, flushed:\n"
+	      "  `rereq IP:PORT` / `snapshot IP:PORT`; counters go to stderr at exit.\n",
 	      o);
 }
 
@@ -95,6 +110,134 @@ static int parse_ip(const char *s, uint32_t *ip, uint16_t *port)
 		return -1;
 	*ip = a << 24 | b << 16 | c << 8 | d;
 	return 0;
+}
+
+/* IP:PORT for a listening service: the port may be 0 (any free one). */
+static int parse_listen(const char *s, uint32_t *ip, uint16_t *port)
+{
+	unsigned a, b, c, d, p;
+	char tail;
+	if (sscanf(s, "%u.%u.%u.%u:%u%c", &a, &b, &c, &d, &p, &tail) != 5 || a > 255 || b > 255 ||
+	    c > 255 || d > 255 || p > 65535)
+		return -1;
+	*ip = a << 24 | b << 16 | c << 8 | d;
+	*port = (uint16_t)p;
+	return 0;
+}
+
+static volatile sig_atomic_t stop_serving;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_serving = 1;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void print_ip(char *out, size_t n, uint32_t ip, uint16_t port)
+{
+	snprintf(out, n, "%u.%u.%u.%u:%u", ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255, port);
+}
+
+struct serve_opts {
+	bool rereq, snapshot, rereq_down, snapshot_down;
+	uint32_t rereq_ip, snap_ip;
+	uint16_t rereq_port, snap_port;
+	uint64_t snapshot_seq;
+	uint64_t seconds; /* 0: until a signal */
+	char user[7], password[11];
+};
+
+/* Serves the session until the time is up or a signal; 0 or 1 (error printed). */
+static int serve(const struct fh_sim_cfg *cfg, const struct fh_sim_pcap_cfg *pc, const struct serve_opts *so)
+{
+	struct fh_sim_store *store = fh_sim_store_create(cfg, pc->first_seq);
+	struct fh_rereq_srv *rr = NULL;
+	struct fh_snapsrv *ss = NULL;
+	char err[256], where[64];
+	int rc = 1;
+
+	if (!store) {
+		fprintf(stderr, "fh-sim: session store: %s\n", strerror(errno));
+		return 1;
+	}
+	if (so->rereq) {
+		struct fh_rereq_srv_cfg rc_ = { .store = store, .addr = so->rereq_ip, .port = so->rereq_port,
+					      .down = so->rereq_down };
+		memcpy(rc_.session, pc->session, 10);
+		rr = fh_rereq_srv_create(&rc_, err, sizeof(err));
+		if (!rr) {
+			fprintf(stderr, "fh-sim: %s\n", err);
+			goto out;
+		}
+		print_ip(where, sizeof(where), so->rereq_ip, fh_rereq_srv_port(rr));
+		printf("rereq %s\n", where);
+	}
+	if (so->snapshot) {
+		struct fh_snapsrv_cfg sc = { .store = store, .snapshot_seq = so->snapshot_seq,
+					     .addr = so->snap_ip, .port = so->snap_port,
+					     .down = so->snapshot_down };
+		memcpy(sc.username, so->user, sizeof(sc.username));
+		memcpy(sc.password, so->password, sizeof(sc.password));
+		ss = fh_snapsrv_create(&sc, err, sizeof(err));
+		if (!ss) {
+			fprintf(stderr, "fh-sim: %s\n", err);
+			goto out;
+		}
+		struct fh_snapsrv_info info;
+		fh_snapsrv_info(ss, &info);
+		print_ip(where, sizeof(where), so->snap_ip, fh_snapsrv_port(ss));
+		printf("snapshot %s\n", where);
+		fprintf(stderr, "snapshot seq %" PRIu64 " messages %" PRIu64 " orders %" PRIu64
+			" stocks %" PRIu64 " bytes %" PRIu64 "\n", info.snapshot_seq, info.messages,
+			info.orders, info.stocks, info.bytes);
+	}
+	fflush(stdout);
+
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	uint64_t t0 = mono_ns();
+	while (!stop_serving && (!so->seconds || mono_ns() - t0 < so->seconds * 1000000000ull)) {
+		unsigned work = 0;
+		if (rr)
+			work += fh_rereq_srv_poll(rr);
+		if (ss)
+			work += fh_snapsrv_poll(ss, mono_ns());
+		if (!work) {
+			struct timespec nap = { 0, 200000 }; /* idle: 0.2 ms */
+			nanosleep(&nap, NULL);
+		}
+	}
+	if (rr) {
+		struct fh_rereq_srv_stats st;
+		fh_rereq_srv_stats(rr, &st);
+		fprintf(stderr, "rereq requests %" PRIu64 " answered_msgs %" PRIu64 " packets %" PRIu64
+			" bad %" PRIu64 " outside %" PRIu64 " ignored %" PRIu64 " send_errors %" PRIu64 "\n",
+			st.requests, st.answered_msgs, st.packets, st.bad, st.outside, st.ignored, st.send_errors);
+	}
+	if (ss) {
+		struct fh_snapsrv_stats st;
+		fh_snapsrv_stats(ss, &st);
+		fprintf(stderr, "snapshot connections %" PRIu64 " refused %" PRIu64 " logins %" PRIu64
+			" rejected_auth %" PRIu64 " rejected_session %" PRIu64 " sent %" PRIu64
+			" bytes %" PRIu64 " logouts %" PRIu64 " timeouts %" PRIu64 " bad_frames %" PRIu64 "\n",
+			st.connections, st.refused, st.logins_accepted, st.rejected_auth, st.rejected_session,
+			st.snapshots_sent, st.bytes_sent, st.logouts, st.timeouts, st.bad_frames);
+	}
+	rc = 0;
+out:
+	fh_snapsrv_destroy(ss);
+	fh_rereq_srv_destroy(rr);
+	fh_sim_store_destroy(store);
+	return rc;
 }
 
 static int parse_lines(const char *s, uint8_t *out)
@@ -153,6 +296,7 @@ int main(int argc, char **argv)
 	struct fh_sim_pcap_cfg pc;
 	const char *itch = NULL, *pcap = NULL, *truth = NULL;
 	bool stats = false;
+	struct serve_opts so = { 0 };
 	uint64_t v;
 	double d;
 
@@ -281,6 +425,40 @@ int main(int argc, char **argv)
 			NEED();
 			if (parse_lines(a, &pc.impair_lines))
 				BAD();
+		} else if (!strcmp(o, "--serve-rereq")) {
+			NEED();
+			if (parse_listen(a, &so.rereq_ip, &so.rereq_port))
+				BAD();
+			so.rereq = true;
+		} else if (!strcmp(o, "--serve-snapshot")) {
+			NEED();
+			if (parse_listen(a, &so.snap_ip, &so.snap_port))
+				BAD();
+			so.snapshot = true;
+		} else if (!strcmp(o, "--snapshot-seq")) {
+			NEED();
+			if (parse_u64(a, &so.snapshot_seq) || !so.snapshot_seq)
+				BAD();
+		} else if (!strcmp(o, "--snapshot-user")) {
+			NEED();
+			if (strlen(a) > 6)
+				BAD();
+			snprintf(so.user, sizeof(so.user), "%s", a);
+		} else if (!strcmp(o, "--snapshot-password")) {
+			NEED();
+			if (strlen(a) > 10)
+				BAD();
+			snprintf(so.password, sizeof(so.password), "%s", a);
+		} else if (!strcmp(o, "--serve-seconds")) {
+			NEED();
+			if (parse_u64(a, &so.seconds) || !so.seconds)
+				BAD();
+		} else if (!strcmp(o, "--rereq-down")) {
+			so.rereq_down = true;
+			arg = false;
+		} else if (!strcmp(o, "--snapshot-down")) {
+			so.snapshot_down = true;
+			arg = false;
 		} else if (!strcmp(o, "--impair-seed")) {
 			NEED();
 			if (parse_u64(a, &pc.impair_seed))
@@ -296,7 +474,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fh-sim: --anomalies needs --truth FILE\n");
 		return 2;
 	}
-	if (!itch && !pcap && !truth && !stats) {
+	if (!itch && !pcap && !truth && !stats && !so.rereq && !so.snapshot) {
 		usage(stderr);
 		return 2;
 	}
@@ -307,7 +485,7 @@ int main(int argc, char **argv)
 		const char *path = out == 0 ? itch : out == 1 ? pcap : NULL;
 		if (out < 2 && !path)
 			continue;
-		if (out == 2 && passes)
+		if (out == 2 && (passes || (!stats && !truth)))
 			break; /* stats and truth come from the last pass */
 		struct fh_sim *s = fh_sim_create(&cfg);
 		if (!s) {
@@ -373,5 +551,7 @@ int main(int argc, char **argv)
 		}
 		fh_sim_destroy(s);
 	}
+	if (so.rereq || so.snapshot)
+		return serve(&cfg, &pc, &so);
 	return 0;
 }
