@@ -30,6 +30,9 @@ MSGS=30000
 SIM=(--seed 71 --messages $MSGS --symbols 120 --session SNAPSHOT01 --heartbeat-ms 0 --bundle-us 0)
 "$B/fh-sim" "${SIM[@]}" --group 233.54.12.111:26477 --pps 2000 --pcap "$T/full.pcap" >/dev/null || exit 1
 editcap -F nsecpcap -r "$T/full.pcap" "$T/late.pcap" 300-1000000 >/dev/null 2>&1 || exit 1
+# A long hole mid-session (no re-request server: it goes to the snapshot).
+"$B/fh-sim" "${SIM[@]}" --group 233.54.12.111:26477 --pps 2000 --gap 5001-9000 --pcap "$T/hole.pcap" >/dev/null || exit 1
+SH=9600
 # First live sequence F of the cut capture, and the sequence and count of
 # the packet 20 further on (the second snapshot lands inside it).
 read -r F S2 <<<"$(python3 - "$T/late.pcap" <<'PY'
@@ -69,6 +72,8 @@ serve at "$F"
 check "fh-sim --serve-snapshot at sequence $F (port $PORT_at)" $?
 serve ahead "$S2"
 check "fh-sim --serve-snapshot at sequence $S2 (port $PORT_ahead)" $?
+serve hole "$SH"
+check "fh-sim --serve-snapshot at sequence $SH (port $PORT_hole)" $?
 
 run() { # run NAME PCAP [SNAPSHOT_PORT]
 	mkdir -p "$T/$1"
@@ -108,6 +113,11 @@ f() { python3 -c "
 import json
 s=json.load(open('$T/$1/summary.json'))['sources'][0]
 print($2)" 2>/dev/null; }
+# st_kinds RUN: the STALE (3) / FRESH (4) statuses published, in order.
+st_kinds() {
+	awk '{ delete a; for (i = 2; i <= NF; i++) if (split($i, kv, "=") == 2) a[kv[1]] = kv[2] }
+		$2 == "feed_status" && (a["kind"] == 3 || a["kind"] == 4) { printf "%s%s", (n++ ? "," : ""), a["kind"] }' "$T/$1/status.txt"
+}
 # last_status RUN KIND-LIST: the kind of the last FEED_STATUS among KIND-LIST (3 stale, 4 fresh), "none".
 last_status() {
 	awk -v ks=",$2," '{ delete a; for (i = 2; i <= NF; i++) if (split($i, kv, "=") == 2) a[kv[1]] = kv[2] }
@@ -119,6 +129,7 @@ run full "$T/full.pcap"
 run nosnap "$T/late.pcap"
 run at "$T/late.pcap" "$PORT_at"
 run ahead "$T/late.pcap" "$PORT_ahead"
+run hole "$T/hole.pcap" "$PORT_hole"
 
 [ "$(f full "'%d %d' % (s['messages'], s['gaps'])")" = "$MSGS 0" ]
 check "full replay: $MSGS messages, no gap" $?
@@ -150,6 +161,22 @@ for run in at ahead; do
 	[ -s "$T/$run/books.txt" ] && ! grep -qi 'stale' "$T/$run/books.txt"
 	check "late start, snapshot at $seq: no book flagged stale in --books-out" $?
 done
+
+# A long hole (5001-9000) mid-session, no re-request server: the source is
+# stale while its books are rebuilt from a snapshot taken at $SH, then fresh.
+[ -s "$T/full/books.txt" ] && cmp -s "$T/full/books.txt" "$T/hole/books.txt"
+check "hole 5001-9000 rebuilt from a snapshot at $SH: books identical to the full replay" $?
+[ -s "$T/full/fh.digest" ] && cmp -s <(grep '^book ' "$T/full/fh.digest") <(grep '^book ' "$T/hole/fh.digest")
+check "hole 5001-9000 rebuilt from a snapshot at $SH: every book checksum identical" $?
+v=$(f hole "'%d %d %d %d %d' % (s['recovery']['snapshots'], s['recovery']['snapshot_failed'], s['recovery']['snapshot_next_seq'], s['last_seq'], s['stale_books'])")
+[ "$v" = "1 0 $SH $MSGS 0" ]
+check "hole: one snapshot, live from $SH to $MSGS, no book left stale (snapshots failed next_seq last_seq stale_books: $v)" $?
+g=$(awk '{ delete a; for (i = 2; i <= NF; i++) if (split($i, kv, "=") == 2) a[kv[1]] = kv[2] }
+	$2 == "feed_status" && (a["kind"] == 1 || a["kind"] == 2) { printf "%s%s[%s,%s]", (n++ ? "," : ""), a["kind"] == 1 ? "gap" : "recovered", a["first"], a["last"] }' "$T/hole/status.txt")
+[ "$g" = "gap[5001,9000],recovered[5001,9000]" ]
+check "hole: FEED_STATUS GAP then RECOVERED for 5001-9000 ($g)" $?
+[ "$(st_kinds hole)" = "3,4" ]
+check "hole: the source published STALE, then FRESH once rebuilt ($(st_kinds hole))" $?
 
 echo "e2e_fh_snapshot: $pass passed, $fail failed, 0 skipped"
 [ $fail = 0 ]
