@@ -20,7 +20,7 @@ cleanup() {
 	for p in $FH1 $TRP $SRV; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	regress_live_down
-	rm -rf "$T" /dev/shm/fh-e2e-warm-$$-*
+	rm -rf "$T" /dev/shm/fh-e2e-warm-$$ /dev/shm/fh-e2e-warm-$$.req /dev/shm/fh-e2e-warm-$$-*
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
