@@ -17,6 +17,7 @@
 #include "fh_pcap.h"
 #include "fh_publisher.h"
 #include "fh_rx.h"
+#include "fh_simcap.h"
 #include "fh_time.h"
 
 /*
@@ -57,13 +58,6 @@
 
 #define OPEN_TOD_NS (34200ull * 1000000000ull) /* 09:30 */
 
-struct frame {
-	uint8_t *data;
-	uint32_t len;
-	uint32_t msgs;
-	uint64_t ts_ns;
-};
-
 struct pub_thread {
 	struct fh_pub *pub;
 	int cpu;
@@ -99,18 +93,6 @@ static void *pub_main(void *arg)
 	while (fh_pub_do_work(pt->pub))
 		;
 	return NULL;
-}
-
-static uint32_t mold_count(const uint8_t *f, uint32_t len)
-{
-	if (len < 14 + 20 + 8 + 20 || f[12] != 0x08 || f[13] != 0x00)
-		return 0;
-	uint32_t ihl = (uint32_t)(f[14] & 0x0f) * 4;
-	uint32_t off = 14 + ihl + 8 + 18;
-	if (off + 2 > len)
-		return 0;
-	uint32_t n = fh_be16(f + off);
-	return n == 0xffff ? 0 : n;
 }
 
 static struct fh_rx_core *make_core(struct fh_dpdk_port *port, const struct fh_engine_cfg *ecfg)
@@ -149,7 +131,7 @@ struct run_result {
 static const double PCT[6] = { 50.0, 90.0, 99.0, 99.9, 99.99, 100.0 };
 
 static int run(const char *label, struct fh_dpdk_port *port, const struct fh_engine_cfg *ecfg,
-	       const struct frame *fr, uint64_t nframes, uint64_t open, unsigned bursts,
+	       const struct fh_simcap_frame *fr, uint64_t nframes, uint64_t open, unsigned bursts,
 	       unsigned gap_ms, unsigned msgs_per_ms, unsigned lat_every, bool sched,
 	       int pub_cpu, bool kafka, struct run_result *res)
 {
@@ -256,7 +238,7 @@ int main(int argc, char **argv)
 	unsigned bursts = 40, gap_ms = 10, msgs_per_ms = 19000, lat_every = 1;
 	int rx_cpu = 1, pub_cpu = 0;
 	bool kafka = false;
-	char err[256], path[256], cmd[1024], lcore[16];
+	char err[1280], lcore[16];
 	const char *build = getenv("FH_BUILD") ? getenv("FH_BUILD") : "build";
 
 	for (int i = 1; i < argc; i++) {
@@ -292,43 +274,17 @@ int main(int argc, char **argv)
 	if (pub_cpu >= ncpu)
 		pub_cpu = 0;
 	fh_tsc_calibrate(100);
-	snprintf(path, sizeof(path), "/tmp/fh-bench-e2e-%d.pcap", (int)getpid());
-	snprintf(cmd, sizeof(cmd),
-		 "%s/fh-sim --seed 5 --messages %lu --symbols 8700 --bundle-us 0 --heartbeat-ms 0 --pcap %s >/dev/null",
-		 build, messages, path);
-	if (system(cmd) != 0) {
-		fprintf(stderr, "bench_e2e: %s failed\n", cmd);
+	struct fh_simcap sim;
+	if (fh_simcap_load(&sim, build, 5, messages, 8700, err, sizeof(err)) < 0) {
+		fprintf(stderr, "bench_e2e: %s\n", err);
 		return 1;
 	}
-	struct fh_pcap pc;
-	struct fh_pcap_rec rec;
-	if (fh_pcap_open(&pc, path, 0) < 0) {
-		fprintf(stderr, "bench_e2e: cannot read %s\n", path);
-		return 1;
-	}
-	uint64_t nframes = 0, cap = 1 << 16, open = UINT64_MAX;
-	struct frame *fr = malloc(cap * sizeof(*fr));
-	while (fr && fh_pcap_next(&pc, &rec) > 0) {
-		if (nframes == cap) {
-			cap *= 2;
-			struct frame *n = realloc(fr, cap * sizeof(*fr));
-			if (!n)
-				break;
-			fr = n;
-		}
-		uint8_t *d = malloc(rec.caplen);
-		if (!d)
-			break;
-		memcpy(d, rec.data, rec.caplen);
-		fr[nframes] = (struct frame){ .data = d, .len = rec.caplen,
-					      .msgs = mold_count(d, rec.caplen), .ts_ns = rec.ts_ns };
-		if (open == UINT64_MAX && rec.ts_ns % 86400000000000ull >= OPEN_TOD_NS)
-			open = nframes;
-		nframes++;
-	}
-	fh_pcap_close(&pc);
-	unlink(path);
-	if (!fr || open == UINT64_MAX) {
+	const struct fh_simcap_frame *fr = sim.f;
+	uint64_t nframes = sim.n, open = UINT64_MAX;
+	for (uint64_t i = 0; i < nframes && open == UINT64_MAX; i++)
+		if (fr[i].ts_ns % 86400000000000ull >= OPEN_TOD_NS)
+			open = i;
+	if (open == UINT64_MAX) {
 		fprintf(stderr, "bench_e2e: no frame at or after 09:30 in the session\n");
 		return 1;
 	}
@@ -395,9 +351,7 @@ int main(int argc, char **argv)
 	}
 	for (unsigned s = 0; s < FH_PUB_STAGE__COUNT; s++)
 		fh_hdr_destroy(h_stage[s]);
-	for (uint64_t i = 0; i < nframes; i++)
-		free(fr[i].data);
-	free(fr);
+	fh_simcap_free(&sim);
 	fh_dpdk_port_close(&port);
 	rte_eal_cleanup();
 	return 0;

@@ -77,38 +77,12 @@ static uint64_t ms_to_ticks(uint64_t ms)
 
 static void push_kafka(struct fh_pub *p, const struct fh_event *ev, unsigned n);
 
-/* fh_spsc_dequeue_burst() that also tells the queue position of the first
- * entry taken (*first), which probes need: the producer's drop_oldest may
- * move tail under us, so it is the tail our CAS succeeded from. */
-static unsigned kq_take(struct fh_spsc *r, struct fh_event *out, unsigned n, uint64_t *first)
-{
-	uint64_t t = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
-	for (;;) {
-		int64_t ready = (int64_t)(r->cached_head - t);
-		if (ready < (int64_t)n) {
-			r->cached_head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
-			ready = (int64_t)(r->cached_head - t);
-		}
-		unsigned k = ready < (int64_t)n ? (unsigned)ready : n;
-		if (k == 0)
-			return 0;
-		for (unsigned i = 0; i < k; i++)
-			out[i] = r->slots[(t + i) & r->mask];
-		/* CAS: a drop_oldest while we copied invalidates the copies */
-		if (__atomic_compare_exchange_n(&r->tail, &t, t + k, false, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE)) {
-			*first = t;
-			return k;
-		}
-	}
-}
-
 /* Kafka thread: queue first (older), then the spill file; never more than
  * one source at a time, which keeps the order (see push_kafka). */
 static unsigned kafka_take(struct fh_pub *p, struct fh_event *buf, bool *from_spill,
 			   uint64_t *first)
 {
-	unsigned n = kq_take(p->kq, buf, KBURST, first);
+	unsigned n = fh_spsc_dequeue_burst_pos(p->kq, buf, KBURST, first);
 	*from_spill = false;
 	if (n || p->spill_fd < 0)
 		return n;

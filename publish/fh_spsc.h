@@ -155,8 +155,12 @@ static inline void fh_spsc_release(struct fh_spsc *r, unsigned n)
 	__atomic_store_n(&r->tail, r->tail + n, __ATOMIC_RELEASE);
 }
 
-/* Consumer: copies up to n events out; returns how many. */
-static inline unsigned fh_spsc_dequeue_burst(struct fh_spsc *r, struct fh_event *out, unsigned n)
+/* Consumer: copies up to n events out; returns how many. *first gets the
+ * ring position (count of entries ever enqueued before it) of the first
+ * one copied: with fh_spsc_drop_oldest() in play that is the tail this
+ * call's CAS succeeded from, not the tail seen before the call. */
+static inline unsigned fh_spsc_dequeue_burst_pos(struct fh_spsc *r, struct fh_event *out,
+						 unsigned n, uint64_t *first)
 {
 	uint64_t t = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 	for (;;) {
@@ -174,9 +178,18 @@ static inline unsigned fh_spsc_dequeue_burst(struct fh_spsc *r, struct fh_event 
 		/* The CAS (not a plain store) detects a producer's drop_oldest that
 		 * moved tail while we copied: those copies may be overwritten data. */
 		if (__atomic_compare_exchange_n(&r->tail, &t, t + k, false, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
+						__ATOMIC_ACQUIRE)) {
+			*first = t;
 			return k;
+		}
 	}
+}
+
+/* Consumer: copies up to n events out; returns how many. */
+static inline unsigned fh_spsc_dequeue_burst(struct fh_spsc *r, struct fh_event *out, unsigned n)
+{
+	uint64_t first;
+	return fh_spsc_dequeue_burst_pos(r, out, n, &first);
 }
 
 #endif /* FH_SPSC_H */
