@@ -281,13 +281,31 @@ static void queue_login(struct fh_soup *c)
 /* Logged in (or logging in): say goodbye, best effort, then close. */
 static void logout_and_close(struct fh_soup *c, uint64_t now)
 {
-	if (c->fd >= 0 && (c->state == FH_SOUP_LOGIN || c->state == FH_SOUP_SNAPSHOT ||
-			   c->state == FH_SOUP_DONE)) {
-		if (queue(c, FH_SOUP_T_LOGOUT_REQUEST, NULL, 0))
-			flush_tx(c, now);
+	uint8_t bye[FH_SOUP_HDR_LEN];
+
+	if (c->fd >= 0 && (c->state == FH_SOUP_LOGIN || c->state == FH_SOUP_SNAPSHOT)) {
+		/* Errors do not matter here: we are leaving either way. */
+		fh_soup_put_header(bye, FH_SOUP_T_LOGOUT_REQUEST, 0);
+		if (send(c->fd, bye, sizeof(bye), MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)sizeof(bye)) {
+			c->st.tx_bytes += sizeof(bye);
+			c->t_tx = now;
+		}
+		/*
+		 * Read what is already queued (End of Session, heartbeats): closing
+		 * a socket with unread bytes sends a reset, which can make the
+		 * server drop our Logout unread. Bounded: a few non-blocking reads.
+		 */
+		shutdown(c->fd, SHUT_WR);
+		for (int i = 0; i < 4; i++) {
+			ssize_t r = recv(c->fd, c->rx, sizeof(c->rx), MSG_DONTWAIT);
+			if (r <= 0)
+				break;
+			c->st.rx_bytes += (uint64_t)r;
+		}
 	}
 	close_fd(c);
 	c->tx_len = 0;
+	c->rx_len = 0;
 }
 
 static void start_connect(struct fh_soup *c, uint64_t now)
