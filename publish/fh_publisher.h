@@ -46,7 +46,9 @@
  *                       TSC travels beside the event through the bounded
  *                       queue or the spill file to the Kafka thread and then
  *                       as the message's opaque; lat_fn runs on the KAFKA
- *                       thread (inside fh_kafka_poll/flush).
+ *                       thread (inside fh_kafka_poll/flush), and for the
+ *                       last reports inside fh_pub_close() on its caller's
+ *                       thread, after the Kafka thread has been joined.
  * ticks are TSC ticks (fh_tsc_to_ns()). The two threads call lat_fn
  * concurrently: give each stage its own per-thread histogram slot. Probes
  * lost on the way (full probe ring to the Kafka thread, event dropped by
