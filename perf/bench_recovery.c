@@ -48,6 +48,7 @@
  *                        warm-up pass, passes alternate in ABBA order,
  *                        medians compared.
  * Usage: bench_recovery [--runs N] [--passes N] [--messages N] [--dir DIR]
+ *                       [--skip-gap] [--only 0|1]
  *   (DIR for the journal files, default /dev/shm: the figure is the RX
  *   core's cost, not the disk's; pushes refused by a full ring are printed)
  */
@@ -340,7 +341,13 @@ static void rm_journal(const char *dir, const char *prefix)
 	closedir(d);
 }
 
-static int bench_journal_cost(int passes, unsigned long messages, const char *dir)
+/*
+ * only < 0: passes of both variants compared; 0 or 1: one pass of that
+ * variant alone (no warm-up), for instruction counts under callgrind:
+ *   valgrind --tool=callgrind --toggle-collect=fh_rx_frame bench_recovery \
+ *     --skip-gap --messages 100000 --only 0   (then --only 1)
+ */
+static int bench_journal_cost(int passes, unsigned long messages, const char *dir, int only)
 {
 	char path[512], prefix[64], err[256];
 	struct fh_sim_cfg sc = fh_sim_cfg_default();
@@ -407,8 +414,11 @@ static int bench_journal_cost(int passes, unsigned long messages, const char *di
 	pin(0);
 	/* pass -1 warms the allocator and caches (not counted); then pairs
 	 * in ABBA order so that neither variant always runs first */
-	for (int p = -1; p < 2 * passes && ns[0] && ns[1] && wall[0] && wall[1]; p++) {
-		int on = p < 0 ? 0 : (p & 1) ^ ((p >> 1) & 1);
+	if (only >= 0)
+		passes = 1;
+	for (int p = only >= 0 ? 0 : -1; p < (only >= 0 ? 1 : 2 * passes) && ns[0] && ns[1] && wall[0] && wall[1];
+	     p++) {
+		int on = only >= 0 ? only : p < 0 ? 0 : (p & 1) ^ ((p >> 1) & 1);
 		struct fh_journal *j = NULL;
 		if (on) {
 			struct fh_journal_cfg jc = { .dir = dir, .prefix = prefix, .producers = 1,
@@ -445,7 +455,10 @@ static int bench_journal_cost(int passes, unsigned long messages, const char *di
 				fh_journal_close(j);
 			break;
 		}
-		if (p >= 0) {
+		if (only >= 0) {
+			printf("bench_recovery: journal %s: %.1f ns RX-thread CPU per frame, %" PRIu64
+			       " messages\n", on ? "on" : "off", (double)(c1 - c0) / (double)n, ch->st.messages);
+		} else if (p >= 0) {
 			ns[on][p / 2] = (double)(c1 - c0) / (double)n;
 			wall[on][p / 2] = (double)(w1 - w0) / (double)n;
 		}
@@ -462,8 +475,10 @@ static int bench_journal_cost(int passes, unsigned long messages, const char *di
 			rm_journal(dir, prefix);
 		}
 		if (p >= 0)
-			got = p / 2 + 1;
+			got = only >= 0 ? -1 : p / 2 + 1;
 	}
+	if (got < 0)
+		rc = 0;
 	if (got == passes) {
 		qsort(ns[0], (size_t)passes, sizeof(double), cmp_d);
 		qsort(ns[1], (size_t)passes, sizeof(double), cmp_d);
@@ -505,6 +520,7 @@ int main(int argc, char **argv)
 	int runs = 30, passes = 5;
 	unsigned long messages = 1000000;
 	const char *dir = "/dev/shm";
+	int only = -1, skip_gap = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--runs") && i + 1 < argc)
@@ -515,15 +531,20 @@ int main(int argc, char **argv)
 			messages = strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
 			dir = argv[++i];
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			only = atoi(argv[++i]) ? 1 : 0;
+		else if (!strcmp(argv[i], "--skip-gap"))
+			skip_gap = 1;
 		else {
-			fprintf(stderr, "usage: bench_recovery [--runs N] [--passes N] [--messages N] [--dir DIR]\n");
+			fprintf(stderr, "usage: bench_recovery [--runs N] [--passes N] [--messages N] [--dir DIR] "
+				"[--skip-gap] [--only 0|1]\n");
 			return 2;
 		}
 	}
 	if (runs < 1 || passes < 1 || messages < 1000)
 		return 2;
 	fh_tsc_calibrate(100);
-	int rc = bench_gap(runs);
-	rc |= bench_journal_cost(passes, messages, dir);
+	int rc = skip_gap ? 0 : bench_gap(runs);
+	rc |= bench_journal_cost(passes, messages, dir, only);
 	return rc;
 }
