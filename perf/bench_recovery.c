@@ -40,15 +40,15 @@
  *                        10 us (the smallest it takes).
  *   journal_rx_cost_pct  fh_rx_frame() over a simulated MTU-filled session
  *                        (frame checks + MoldUDP64 + ITCH decode + book +
- *                        engine + SPSC ring): RX-thread CPU time per frame
- *                        with the core's journal ring set (each frame copied
- *                        into it; the publisher thread drains the event
- *                        ring and runs fh_journal_do_work(), as fh's
- *                        publisher core does) against without; after a
- *                        warm-up pass, passes alternate in ABBA order,
- *                        medians compared.
+ *                        engine + SPSC ring) on a core with the journal
+ *                        ring set (each frame copied into it; the publisher
+ *                        thread drains the event rings and runs
+ *                        fh_journal_do_work(), as fh's publisher core does)
+ *                        against a core without, the same bursts of frames
+ *                        interleaved between the two (see
+ *                        bench_journal_cost); median of passes.
  * Usage: bench_recovery [--runs N] [--passes N] [--messages N] [--dir DIR]
- *                       [--skip-gap] [--only 0|1]
+ *                       [--skip-gap]
  *   (DIR for the journal files, default /dev/shm: the figure is the RX
  *   core's cost, not the disk's; pushes refused by a full ring are printed)
  */
@@ -341,13 +341,56 @@ static void rm_journal(const char *dir, const char *prefix)
 	closedir(d);
 }
 
+/* The publisher thread of the paired run: drains both cores' rings and
+ * runs the journal, as fh's publisher core does. */
+struct pub2 {
+	struct fh_spsc *ring[2];
+	struct fh_journal *j;
+	int cpu;
+	volatile int stop;
+};
+
+static void *publisher2(void *arg)
+{
+	struct pub2 *pb = arg;
+	struct fh_event ev[256];
+	cpu_set_t cs;
+
+	if (pb->cpu >= 0) {
+		CPU_ZERO(&cs);
+		CPU_SET(pb->cpu, &cs);
+		pthread_setaffinity_np(pthread_self(), sizeof(cs), &cs);
+	}
+	while (!__atomic_load_n(&pb->stop, __ATOMIC_ACQUIRE)) {
+		unsigned w = fh_spsc_dequeue_burst(pb->ring[0], ev, 256);
+		w += fh_spsc_dequeue_burst(pb->ring[1], ev, 256);
+		w += fh_journal_do_work(pb->j, 0);
+		if (!w)
+			sched_yield();
+	}
+	while (fh_spsc_dequeue_burst(pb->ring[0], ev, 256) + fh_spsc_dequeue_burst(pb->ring[1], ev, 256))
+		;
+	return NULL;
+}
+
+#define JBATCH 32 /* frames per timed batch: one RX burst */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
 /*
- * only < 0: passes of both variants compared; 0 or 1: one pass of that
- * variant alone (no warm-up), for instruction counts under callgrind:
- *   valgrind --tool=callgrind --toggle-collect=fh_rx_frame bench_recovery \
- *     --skip-gap --messages 100000 --only 0   (then --only 1)
+ * Paired and interleaved, so that the machine's noise (other processes,
+ * frequency, preemption) hits both variants alike: two RX cores, the same
+ * frames; each burst of 32 frames goes through the core without the journal
+ * and through the core with it, in alternating order, each timed with the
+ * TSC. Per pass and variant the per-burst times are summed after dropping
+ * bursts slower than 4x the pass's median (preempted). Passes repeat the
+ * session with fresh cores.
  */
-static int bench_journal_cost(int passes, unsigned long messages, const char *dir, int only)
+static int bench_journal_cost(int passes, unsigned long messages, const char *dir)
 {
 	char path[512], prefix[64], err[256];
 	struct fh_sim_cfg sc = fh_sim_cfg_default();
@@ -406,105 +449,115 @@ static int bench_journal_cost(int passes, unsigned long messages, const char *di
 		fprintf(stderr, "bench_recovery: %s\n", err);
 		goto out;
 	}
-	double *ns[2] = { calloc((size_t)passes, sizeof(double)), calloc((size_t)passes, sizeof(double)) };
-	double *wall[2] = { calloc((size_t)passes, sizeof(double)), calloc((size_t)passes, sizeof(double)) };
-	uint64_t dropped = 0, pushed = 0, jbytes = 0;
+	size_t nb = (n + JBATCH - 1) / JBATCH;
+	uint64_t *bt[2] = { malloc(nb * sizeof(uint64_t)), malloc(nb * sizeof(uint64_t)) };
+	uint64_t *srt = malloc(nb * sizeof(uint64_t));
+	double *pct = calloc((size_t)passes, sizeof(double));
+	double *per[2] = { calloc((size_t)passes, sizeof(double)), calloc((size_t)passes, sizeof(double)) };
+	uint64_t dropped = 0, pushed = 0, jbytes = 0, slow = 0;
 	bool direct = false;
 	int got = 0;
 	pin(0);
-	/* pass -1 warms the allocator and caches (not counted); then pairs
-	 * in ABBA order so that neither variant always runs first */
-	if (only >= 0)
-		passes = 1;
-	for (int p = only >= 0 ? 0 : -1; p < (only >= 0 ? 1 : 2 * passes) && ns[0] && ns[1] && wall[0] && wall[1];
-	     p++) {
-		int on = only >= 0 ? only : p < 0 ? 0 : (p & 1) ^ ((p >> 1) & 1);
-		struct fh_journal *j = NULL;
-		if (on) {
-			struct fh_journal_cfg jc = { .dir = dir, .prefix = prefix, .producers = 1,
-						     .rotate_bytes = 1ull << 30, .flush_ns = 100000000 };
-			j = fh_journal_create(&jc, err, sizeof(err));
-			if (!j) {
-				fprintf(stderr, "bench_recovery: journal: %s\n", err);
-				break;
+	for (int p = 0; p < passes && bt[0] && bt[1] && srt && pct && per[0] && per[1]; p++) {
+		struct fh_journal_cfg jc = { .dir = dir, .prefix = prefix, .producers = 1,
+					     .rotate_bytes = 1ull << 30, .flush_ns = 100000000 };
+		struct fh_journal *j = fh_journal_create(&jc, err, sizeof(err));
+		if (!j) {
+			fprintf(stderr, "bench_recovery: journal: %s\n", err);
+			break;
+		}
+		struct fh_rx_core *c[2] = { make_core(&line, NULL, &ecfg, NULL),
+					    make_core(&line, NULL, &ecfg, fh_journal_ring(j, 0)) };
+		if (!c[0] || !c[1]) {
+			if (c[0])
+				fh_rx_core_destroy(c[0]);
+			if (c[1])
+				fh_rx_core_destroy(c[1]);
+			fh_journal_close(j);
+			break;
+		}
+		struct pub2 pb = { .ring = { c[0]->ring, c[1]->ring }, .j = j,
+				   .cpu = ncpu() > 1 ? 1 : -1 };
+		pthread_t t;
+		pthread_create(&t, NULL, publisher2, &pb);
+		uint64_t ts = fh_clock_ns(CLOCK_REALTIME);
+		for (size_t b = 0; b < nb; b++) {
+			size_t i0 = b * JBATCH, i1 = i0 + JBATCH < n ? i0 + JBATCH : n;
+			for (int k = 0; k < 2; k++) {
+				int v = (int)(b & 1) ^ k; /* alternate which variant goes first */
+				struct fh_rx_chan *ch = &c[v]->chans[0];
+				uint64_t t0 = fh_rdtsc();
+				for (size_t i = i0; i < i1; i++)
+					fh_rx_frame(c[v], ch, fr[i], fl[i], ts + i);
+				bt[v][b] = fh_rdtsc() - t0;
 			}
 		}
-		struct fh_rx_core *c = make_core(&line, NULL, &ecfg, j ? fh_journal_ring(j, 0) : NULL);
-		if (!c) {
-			if (j)
-				fh_journal_close(j);
-			break;
-		}
-		struct pub pb = { .ring = c->ring, .j = j, .cpu = ncpu() > 1 ? 1 : -1 };
-		pthread_t t;
-		pthread_create(&t, NULL, publisher, &pb);
-		struct fh_rx_chan *ch = &c->chans[0];
-		uint64_t c0 = fh_clock_ns(CLOCK_THREAD_CPUTIME_ID), w0 = fh_clock_ns(CLOCK_MONOTONIC);
-		uint64_t ts = fh_clock_ns(CLOCK_REALTIME);
-		for (size_t i = 0; i < n; i++)
-			fh_rx_frame(c, ch, fr[i], fl[i], ts + i);
-		fh_rx_flush(c);
-		uint64_t c1 = fh_clock_ns(CLOCK_THREAD_CPUTIME_ID), w1 = fh_clock_ns(CLOCK_MONOTONIC);
+		fh_rx_flush(c[0]);
+		fh_rx_flush(c[1]);
 		__atomic_store_n(&pb.stop, 1, __ATOMIC_RELEASE);
 		pthread_join(t, NULL);
-		if (ch->st.messages != messages) {
-			fprintf(stderr, "bench_recovery: pass %d delivered %" PRIu64 " of %lu messages\n", p,
-				ch->st.messages, messages);
-			fh_rx_core_destroy(c);
-			if (j)
-				fh_journal_close(j);
+		int ok = c[0]->chans[0].st.messages == messages && c[1]->chans[0].st.messages == messages;
+		fh_rx_core_destroy(c[0]);
+		fh_rx_core_destroy(c[1]);
+		struct fh_journal_stats js;
+		fh_journal_flush(j);
+		fh_journal_stats(j, &js);
+		dropped += js.dropped_full;
+		pushed += js.pushed;
+		jbytes += js.bytes;
+		direct = js.direct;
+		fh_journal_close(j);
+		rm_journal(dir, prefix);
+		if (!ok) {
+			fprintf(stderr, "bench_recovery: pass %d did not deliver every message\n", p);
 			break;
 		}
-		if (only >= 0) {
-			printf("bench_recovery: journal %s: %.1f ns RX-thread CPU per frame, %" PRIu64
-			       " messages\n", on ? "on" : "off", (double)(c1 - c0) / (double)n, ch->st.messages);
-		} else if (p >= 0) {
-			ns[on][p / 2] = (double)(c1 - c0) / (double)n;
-			wall[on][p / 2] = (double)(w1 - w0) / (double)n;
+		/* preempted bursts out (either variant's), then sums */
+		uint64_t lim[2];
+		for (int v = 0; v < 2; v++) {
+			memcpy(srt, bt[v], nb * sizeof(uint64_t));
+			qsort(srt, nb, sizeof(uint64_t), cmp_u64);
+			lim[v] = srt[nb / 2] * 4;
 		}
-		fh_rx_core_destroy(c);
-		if (j) {
-			struct fh_journal_stats js;
-			fh_journal_flush(j);
-			fh_journal_stats(j, &js);
-			dropped += js.dropped_full;
-			pushed += js.pushed;
-			jbytes += js.bytes;
-			direct = js.direct;
-			fh_journal_close(j);
-			rm_journal(dir, prefix);
+		uint64_t sum[2] = { 0, 0 }, kept = 0;
+		for (size_t b = 0; b < nb; b++) {
+			if (bt[0][b] > lim[0] || bt[1][b] > lim[1]) {
+				slow++;
+				continue;
+			}
+			sum[0] += bt[0][b];
+			sum[1] += bt[1][b];
+			kept += (b + 1) * JBATCH <= n ? JBATCH : n - b * JBATCH;
 		}
-		if (p >= 0)
-			got = only >= 0 ? -1 : p / 2 + 1;
+		per[0][p] = (double)fh_tsc_to_ns(sum[0]) / (double)kept;
+		per[1][p] = (double)fh_tsc_to_ns(sum[1]) / (double)kept;
+		pct[p] = ((double)sum[1] - (double)sum[0]) / (double)sum[0] * 100.0;
+		got = p + 1;
 	}
-	if (got < 0)
-		rc = 0;
 	if (got == passes) {
-		qsort(ns[0], (size_t)passes, sizeof(double), cmp_d);
-		qsort(ns[1], (size_t)passes, sizeof(double), cmp_d);
-		qsort(wall[0], (size_t)passes, sizeof(double), cmp_d);
-		qsort(wall[1], (size_t)passes, sizeof(double), cmp_d);
-		double off = ns[0][passes / 2], on = ns[1][passes / 2];
-		printf("bench_recovery: %zu frames (%.0f B mean), %lu messages per pass, %d passes each; "
-		       "journal in %s (%s), %" PRIu64 " of %" PRIu64 " pushes refused (ring full), %.0f MB written\n",
-		       n, (double)bytes / (double)n, messages, passes, dir, direct ? "O_DIRECT" : "buffered",
-		       dropped, pushed + dropped, (double)jbytes / 1e6);
-		printf("RESULT rx_frame_ns_no_journal p50 %.1f min %.1f max %.1f (RX-thread CPU per frame)\n",
-		       off, ns[0][0], ns[0][passes - 1]);
-		printf("RESULT rx_frame_ns_journal p50 %.1f min %.1f max %.1f\n", on, ns[1][0],
-		       ns[1][passes - 1]);
-		printf("RESULT rx_msgs_per_s no_journal %.2f M journal %.2f M (CPU time)\n",
-		       (double)messages / (off * (double)n) * 1e3, (double)messages / (on * (double)n) * 1e3);
-		printf("RESULT journal_rx_cost_pct %.1f (CPU; wall %.1f: %.1f -> %.1f ns per frame)\n",
-		       (on - off) / off * 100.0,
-		       (wall[1][passes / 2] - wall[0][passes / 2]) / wall[0][passes / 2] * 100.0,
-		       wall[0][passes / 2], wall[1][passes / 2]);
+		qsort(pct, (size_t)passes, sizeof(double), cmp_d);
+		qsort(per[0], (size_t)passes, sizeof(double), cmp_d);
+		qsort(per[1], (size_t)passes, sizeof(double), cmp_d);
+		printf("bench_recovery: %zu frames (%.0f B mean), %lu messages per pass, %d passes, bursts of %d "
+		       "interleaved; %" PRIu64 " of %zu burst pairs dropped as preempted; journal in %s (%s), %"
+		       PRIu64 " of %" PRIu64 " pushes refused (ring full), %.0f MB written\n",
+		       n, (double)bytes / (double)n, messages, passes, JBATCH, slow, nb * (size_t)passes, dir,
+		       direct ? "O_DIRECT" : "buffered", dropped, pushed + dropped, (double)jbytes / 1e6);
+		printf("RESULT rx_frame_ns no_journal p50 %.1f journal p50 %.1f (per frame, full RX path)\n",
+		       per[0][passes / 2], per[1][passes / 2]);
+		printf("RESULT rx_msgs_per_s no_journal %.2f M journal %.2f M\n",
+		       (double)messages / (per[0][passes / 2] * (double)n) * 1e3,
+		       (double)messages / (per[1][passes / 2] * (double)n) * 1e3);
+		printf("RESULT journal_rx_cost_pct p50 %.2f min %.2f max %.2f (per pass, paired)\n",
+		       pct[passes / 2], pct[0], pct[passes - 1]);
 		rc = 0;
 	}
-	free(ns[0]);
-	free(ns[1]);
-	free(wall[0]);
-	free(wall[1]);
+	free(bt[0]);
+	free(bt[1]);
+	free(srt);
+	free(pct);
+	free(per[0]);
+	free(per[1]);
 	fh_kudp_close(&line);
 out:
 	for (size_t i = 0; fr && i < n; i++)
@@ -520,7 +573,7 @@ int main(int argc, char **argv)
 	int runs = 30, passes = 5;
 	unsigned long messages = 1000000;
 	const char *dir = "/dev/shm";
-	int only = -1, skip_gap = 0;
+	int skip_gap = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--runs") && i + 1 < argc)
@@ -531,13 +584,11 @@ int main(int argc, char **argv)
 			messages = strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
 			dir = argv[++i];
-		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
-			only = atoi(argv[++i]) ? 1 : 0;
 		else if (!strcmp(argv[i], "--skip-gap"))
 			skip_gap = 1;
 		else {
 			fprintf(stderr, "usage: bench_recovery [--runs N] [--passes N] [--messages N] [--dir DIR] "
-				"[--skip-gap] [--only 0|1]\n");
+				"[--skip-gap]\n");
 			return 2;
 		}
 	}
@@ -545,6 +596,6 @@ int main(int argc, char **argv)
 		return 2;
 	fh_tsc_calibrate(100);
 	int rc = skip_gap ? 0 : bench_gap(runs);
-	rc |= bench_journal_cost(passes, messages, dir, only);
+	rc |= bench_journal_cost(passes, messages, dir);
 	return rc;
 }
