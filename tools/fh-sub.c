@@ -43,6 +43,7 @@ static void usage(void)
 		"      --verify           check order, positions and book checksums (no filters), exit 1 on error\n"
 		"      --books FILE       rebuild L2 books and write them at the end\n"
 		"      --books-sym FILE   the same with symbols and level numbers (fh --books-out's columns)\n"
+		"      --raw FILE         write every event read, 64 bytes each (--decode-file reads it)\n"
 		"      --depth N          keep the top N levels per side (the writer's books.depth;\n"
 		"                         default: learnt from each book's first full snapshot)\n"
 		"      --rate             print events/s, losses and latency every second (stderr)\n"
@@ -57,7 +58,7 @@ static void usage(void)
 
 enum {
 	O_TYPE = 256, O_INSTR, O_SYMBOL, O_START, O_SNAP, O_VERIFY, O_BOOKS, O_RATE, O_SUMMARY,
-	O_SLOW, O_SPIN, O_PIN, O_TIMEOUT, O_STAY, O_DECODE, O_BOOKS_SYM, O_DEPTH,
+	O_SLOW, O_SPIN, O_PIN, O_TIMEOUT, O_STAY, O_DECODE, O_BOOKS_SYM, O_DEPTH, O_RAW,
 };
 
 static const struct option opts[] = {
@@ -69,6 +70,7 @@ static const struct option opts[] = {
 	{ "spin", 0, 0, O_SPIN },     { "pin", 1, 0, O_PIN },	     { "timeout-ms", 1, 0, O_TIMEOUT },
 	{ "stay", 0, 0, O_STAY },     { "decode-file", 1, 0, O_DECODE }, { "help", 0, 0, 'h' },
 	{ "books-sym", 1, 0, O_BOOKS_SYM }, { "depth", 1, 0, O_DEPTH },
+	{ "raw", 1, 0, O_RAW },
 	{ 0, 0, 0, 0 },
 };
 
@@ -139,6 +141,9 @@ int main(int argc, char **argv)
 {
 	struct fh_sub_opts so = { .start = FH_SUB_START_NEWEST };
 	const char *name = "fh", *books = NULL, *books_sym = NULL, *summary = NULL, *decode = NULL;
+	const char *raw_path = NULL;
+	FILE *raw = NULL;
+	uint64_t by_type[FH_EV__COUNT + 1] = { 0 };
 	bool json = false, quiet = false, snapshot = false, verify = false, rate = false, spin = false;
 	bool stay = false, filtered = false;
 	uint64_t count = 0, duration = 0, slow_ns = 0;
@@ -183,6 +188,7 @@ int main(int argc, char **argv)
 		case O_BOOKS: books = optarg; break;
 		case O_BOOKS_SYM: books_sym = optarg; break;
 		case O_DEPTH: depth = (unsigned)strtoul(optarg, NULL, 0); break;
+		case O_RAW: raw_path = optarg; break;
 		case O_RATE: rate = true; break;
 		case O_SUMMARY: summary = optarg; break;
 		case O_SLOW: slow_ns = strtoull(optarg, NULL, 0); break;
@@ -235,6 +241,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fh_pubcheck_set_depth(&pc, depth);
+	if (raw_path && !(raw = fopen(raw_path, "wb"))) {
+		fprintf(stderr, "fh-sub: %s: %s\n", raw_path, strerror(errno));
+		return 1;
+	}
 	if (snapshot) {
 		int e;
 		while ((e = fh_sub_request_snapshot(s, 0xffff, FH_INSTRUMENT_NONE)) == -EAGAIN)
@@ -260,6 +270,11 @@ int main(int argc, char **argv)
 				fh_pubcheck_latency(&pc, fh_sub_tsc_to_ns(s, now_tsc - m.pub_tsc));
 			/* symbol filter: learn ids from instrument events, then match */
 			fh_pubcheck_event(&pc, m.pos, &m.ev);
+			by_type[m.ev.type < FH_EV__COUNT ? m.ev.type : FH_EV__COUNT]++;
+			if (raw && fwrite(&m.ev, sizeof(m.ev), 1, raw) != 1) {
+				fprintf(stderr, "fh-sub: %s: %s\n", raw_path, strerror(errno));
+				break;
+			}
 			const char *sym = m.ev.instrument != FH_INSTRUMENT_NONE
 						  ? fh_pubcheck_symbol(&pc, m.ev.source_id, m.ev.instrument) : NULL;
 			bool show = !user_types || (m.ev.type < 64 && (user_types & (1ull << m.ev.type)));
@@ -331,9 +346,25 @@ int main(int argc, char **argv)
 		pc.seq_skips, pc.book_errors, pc.snapshots, pc.summaries, pc.snap_checked, pc.snap_mismatch, gone, secs, secs > 0 ? (double)pc.events / secs : 0.0,
 		fh_pubcheck_percentile(&pc, 50), fh_pubcheck_percentile(&pc, 99),
 		fh_pubcheck_percentile(&pc, 99.9), pc.lat_max);
+	/* events read per type and per family (the Kafka topic families) */
+	static const char *const fams[] = { "book", "trades", "bars", "alerts", "status", "orders",
+					    "reference" };
+	for (unsigned t = 0; t <= FH_EV__COUNT; t++)
+		if (by_type[t])
+			fprintf(f, "type.%s %" PRIu64 "\n", fh_event_type_name(t), by_type[t]);
+	for (unsigned k = 0; k < FH_ARRAY_SIZE(fams); k++) {
+		uint64_t n = 0;
+		for (unsigned t = 0; t <= FH_EV__COUNT; t++)
+			if (!strcmp(fh_event_family(t), fams[k]))
+				n += by_type[t];
+		fprintf(f, "family.%s %" PRIu64 "\n", fams[k], n);
+	}
 	if (f != stderr)
 		fclose(f);
-	int rc = 0;
+	bool raw_err = raw && fclose(raw);
+	if (raw_err)
+		fprintf(stderr, "fh-sub: %s: %s\n", raw_path, strerror(errno));
+	int rc = raw_err ? 1 : 0;
 	if (books && fh_pubcheck_dump_books(&pc, books)) {
 		fprintf(stderr, "fh-sub: %s: %s\n", books, strerror(errno));
 		rc = 1;

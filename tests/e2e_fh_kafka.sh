@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# e2e_fh_kafka.sh: the real fh replays a simulated ITCH session into a 3-broker Kafka mock
+# (build/fh-kmock, a cluster that outlives fh) and its shm ring; kcat, an independent Kafka
+# client, reads every topic back: per topic, exactly the events of that family fh published on
+# its ring (each once, none missing, in ring order per key), counts that add up to fh's
+# kafka_produced, keys that are the instruments' symbols from the session's stock directory,
+# JSON values that parse, binary values that decode with the subscriber library, and a family
+# set `off` that gets nothing.
+# fh-test-timeout: 150
+set -u
+cd "$(dirname "$0")/.."
+B=${FH_BUILD:-build}
+for t in fh fh-sim fh-sub fh-kmock; do
+	[ -x "$B/$t" ] || { echo "SKIP: $B/$t not built"; exit 77; }
+done
+command -v kcat >/dev/null || { echo "SKIP: kcat not installed"; exit 77; }
+command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
+W=$(mktemp -d /tmp/fh-e2e-fhkafka.XXXXXX)
+NAME=fh-e2e-fhkafka-$$
+km= fh= rd=
+cleanup() {
+	exec 3>&- 2>/dev/null
+	for p in $fh $rd $km; do kill -9 "$p" 2>/dev/null; done
+	rm -f "/dev/shm/$NAME" "/dev/shm/$NAME.req"
+	[ -n "${FH_KEEP:-}" ] && echo "kept $W" || rm -rf "$W"
+}
+trap cleanup EXIT
+P=0 F=0
+ok() { P=$((P + 1)); echo "ok   $*"; }
+bad() { F=$((F + 1)); echo "FAIL $*"; }
+val() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
+js() { python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+# 40k messages, 30 symbols: ~120k events, a few MiB per topic (the mock keeps ~5 MiB a partition).
+"$B/fh-sim" --seed 5 --messages 40k --symbols 30 --bundle-us 0 --pcap "$W/s.pcap" >/dev/null 2>&1 ||
+	{ bad "fh-sim"; exit 1; }
+
+mkfifo "$W/ctl"
+"$B/fh-kmock" --brokers 3 --partitions 3 --prefix fhk <"$W/ctl" >"$W/kmock.out" 2>"$W/kmock.err" &
+km=$!
+exec 3>"$W/ctl"
+for _ in $(seq 1 100); do grep -q '^bootstrap ' "$W/kmock.out" && break; sleep 0.1; done
+BS=$(awk '$1 == "bootstrap" { print $2 }' "$W/kmock.out")
+[ -n "$BS" ] || { bad "fh-kmock printed no bootstrap: $(cat "$W/kmock.err")"; exit 1; }
+echo "fh-kmock: 3 brokers at $BS"
+
+declare -A ENC=([book]=binary [trades]=json [bars]=off [alerts]=json [status]=json [orders]=binary [reference]=json)
+cat >"$W/fh.yaml" <<YAML
+version: 1
+sources:
+  - {name: chan1, protocol: itch50, transport: pcap, group: 233.54.12.111, port: 26477,
+     pcap: {file: $W/s.pcap, speed: max}, rx_core: 1}
+cores: {rx: [1], publisher: 0, control: any}
+eal: {no_huge: true, no_pci: true, no_shconf: true, memory_mb: 64}
+books: {depth: 10, max_orders: 64Ki, max_instruments: 1Ki, max_levels: 64Ki}
+publish:
+  heartbeat_ms: 100ms
+  shm: {name: $NAME, path: /dev/shm, slots: 256Ki, snapshot_interval_ms: 200ms}
+  kafka:
+    brokers: "$BS"
+    topic_prefix: fhk
+    topics: {book: ${ENC[book]}, trades: ${ENC[trades]}, bars: ${ENC[bars]}, alerts: ${ENC[alerts]},
+             status: ${ENC[status]}, orders: ${ENC[orders]}, reference: ${ENC[reference]}}
+    linger_ms: 5ms
+    flush_timeout_ms: 30s
+telemetry:
+  http: {enabled: false}
+dead_letter: {path: $W/dead.dlq}
+YAML
+timeout 90 "$B/fh" --config "$W/fh.yaml" --exit-at-end --quiet --summary "$W/sum.json" \
+	--digest "$W/fh.digest" >"$W/fh.out" 2>"$W/fh.err" &
+fh=$!
+# The ring holds the whole session: a reader started once the ring exists misses nothing.
+for _ in $(seq 1 300); do
+	m=$(od -An -t x8 -N 8 "/dev/shm/$NAME" 2>/dev/null | tr -d ' ')
+	[ "$m" = 31474e5248534846 ] && break
+	sleep 0.05
+done
+"$B/fh-sub" -t 80 "$NAME" --start oldest --verify -q --raw "$W/ring.bin" --summary "$W/ring.sum" 2>"$W/ring.err" &
+rd=$!
+wait $fh
+rc=$?
+fh=
+wait $rd
+rrc=$?
+rd=
+[ $rc = 0 ] && ok "fh exited 0 at the end of the capture" || { bad "fh exit $rc"; tail -5 "$W/fh.err"; }
+written=$(js "$W/sum.json" "s['shm_written']")
+[ $rrc = 0 ] && [ "$(val first_pos "$W/ring.sum")" = 0 ] && [ "$(val events "$W/ring.sum")" = "$written" ] &&
+	ok "shm reader recorded all $written ring positions in order" ||
+	bad "shm reader: exit $rrc, $(tr '\n' ' ' <"$W/ring.sum" | cut -c1-200) (fh wrote $written)"
+prod=$(js "$W/sum.json" "s['kafka_produced']")
+js "$W/sum.json" "0 if s['kafka_failed'] == 0 and s['kafka_dropped'] == 0 and s['kafka_undelivered'] == 0 and s['kafka_delivered'] == s['kafka_produced'] > 0 else 1" |
+	grep -qx 0 && ok "fh: $prod produced = delivered (acks=all), none failed, dropped or undelivered" ||
+	bad "fh's Kafka counters: $(js "$W/sum.json" "{k: v for k, v in s.items() if k.startswith('kafka')}")"
+
+# Every topic back with kcat, once: "partition offset key length headers", a newline, the value.
+split() { # FAM: values concatenated into FAM.val; prints "messages N headers_bad N"
+	python3 - "$W/$1.kc" "$W/$1.val" <<'PY'
+import sys
+data, out, i, n, hbad = open(sys.argv[1], "rb").read(), open(sys.argv[2], "wb"), 0, 0, 0
+while i < len(data):
+    nl = data.index(b"\n", i)
+    f = data[i:nl].decode().split(" ", 4)
+    out.write(data[nl + 1:nl + 1 + int(f[3])])
+    i = nl + 1 + int(f[3])
+    n += 1
+    hbad += "fh-schema-version=1" not in f[4]
+print("messages", n, "headers_bad", hbad)
+PY
+}
+total=0
+for fam in book trades bars alerts status orders reference; do
+	timeout 60 kcat -C -b "$BS" -t "fhk.$fam" -o beginning -e -q -f '%p %o %k %S %h\n%s' >"$W/$fam.kc" 2>"$W/$fam.kerr" ||
+		bad "kcat fhk.$fam: $(head -3 "$W/$fam.kerr")"
+	read -r _ n _ hbad < <(split $fam)
+	ring=$(val "family.$fam" "$W/ring.sum")
+	total=$((total + n))
+	if [ "${ENC[$fam]}" = off ]; then
+		[ "$n" = 0 ] && [ "$ring" -gt 0 ] && ok "fhk.$fam (off): no message, while fh published $ring $fam events on the ring" ||
+			bad "fhk.$fam (off): $n messages (ring $ring)"
+		continue
+	fi
+	want=$(js "$W/sum.json" "s.get('kafka_families', {}).get('$fam', {}).get('produced', '')")
+	if [ -n "$want" ]; then
+		[ "$n" = "$want" ] && ok "fhk.$fam: kcat read $n = fh's produced.$fam" || bad "fhk.$fam: kcat $n, fh produced $want"
+	fi
+	[ "$n" = "$ring" ] && ok "fhk.$fam (${ENC[$fam]}): kcat read $n = $fam events on fh's ring, every one with header fh-schema-version=1" ||
+		bad "fhk.$fam: kcat read $n, ring has $ring"
+	[ "$hbad" = 0 ] || bad "fhk.$fam: $hbad messages without the fh-schema-version header"
+	if [ "${ENC[$fam]}" = binary ]; then
+		"$B/fh-sub" --decode-file "$W/$fam.val" -q 2>"$W/$fam.dec"
+		grep -qx "decoded $n bad 0" "$W/$fam.dec" && ok "fhk.$fam: $n binary values decode with fh_sub_decode()" ||
+			bad "fhk.$fam: $(cat "$W/$fam.dec")"
+	fi
+done
+[ "$total" = "$prod" ] && ok "sum over topics $total = fh's kafka_produced" || bad "topics $total, fh produced $prod"
+[ -z "$(js "$W/sum.json" "s.get('kafka_families', '')")" ] &&
+	echo "note: fh's summary has no per-family Kafka counts (kafka_families): topics compared with the ring"
+
+# Content: each topic holds exactly its family's ring events (multisets equal), keyed by the
+# symbol of the instrument (the session's stock directory, from the ring), in ring order per key.
+cat >"$W/check.py" <<'PY'
+import collections, json, struct, sys
+W, encs = sys.argv[1], dict(a.split("=") for a in sys.argv[3:])
+FAM = {1: "orders", 2: "orders", 3: "orders", 4: "orders", 5: "orders", 6: "trades", 7: "trades",
+       8: "book", 9: "book", 10: "reference", 11: "status", 12: "status", 13: "reference",
+       14: "status", 15: "bars", 16: "bars", 17: "bars", 18: "alerts", 19: "book", 20: "status",
+       21: "trades"}
+HDR = struct.Struct("<BBHIQQQ")
+raw = open(W + "/ring.bin", "rb").read()
+ring = [raw[i:i + 64] for i in range(0, len(raw), 64)]
+syms = {}
+for ev in ring:
+    if ev[0] == 10:
+        t, v, src, instr = HDR.unpack_from(ev)[:4]
+        syms[(src, instr)] = ev[32:48].rstrip(b"\0").decode()
+nsym = int(sys.argv[2])
+# keys: the symbol; "<source>" for events of no instrument; "<source>:<instrument>" only for an
+# instrument the stock directory never named (ITCH locate 0: system events)
+allowed = set(syms.values()) | {str(HDR.unpack_from(ev)[2]) for ev in ring
+                                 if HDR.unpack_from(ev)[3] == 0xFFFFFFFF}
+unnamed_keys = {"%d:%d" % (s, i) for s, i in
+                {HDR.unpack_from(ev)[2:4] for ev in ring} if i != 0xFFFFFFFF and (s, i) not in syms}
+print("stock directory: %d symbols on the ring (the session has %d)" % (len(set(syms.values())), nsym))
+bad = len(set(syms.values())) != nsym
+def ident(ev):  # what both encodings carry: type, source, instrument, seq, both times
+    t, v, src, instr, seq, ets, rts = HDR.unpack_from(ev)
+    return (t, src, None if instr == 0xFFFFFFFF else instr, seq, ets, rts)
+def key_of(src, instr):
+    return str(src) if instr is None else syms.get((src, instr), "%d:%d" % (src, instr))
+for fam, enc in encs.items():
+    if enc == "off":
+        continue
+    data = open("%s/%s.kc" % (W, fam), "rb").read()
+    recs, i = [], 0
+    while i < len(data):
+        nl = data.index(b"\n", i)
+        p, o, k, ln = data[i:nl].decode().split(" ", 4)[:4]
+        v = data[nl + 1:nl + 1 + int(ln)]
+        i = nl + 1 + int(ln)
+        if enc == "json":
+            j = json.loads(v)
+            idt = (j["type_id"], j["source"], j["instrument"], j["seq"], j["exch_ts_ns"], j["recv_ts_ns"])
+            if j["instrument"] is not None and j.get("symbol", key_of(j["source"], j["instrument"])) != k:
+                bad += 1
+                print("%s: key %s but JSON symbol %s" % (fam, k, j.get("symbol")))
+        else:
+            idt = v if len(v) == 64 else None
+        recs.append((int(p), int(o), k, idt))
+    # identity: the whole 64-byte event (binary), what the JSON carries of its header (json)
+    mine = [(ev if enc == "binary" else ident(ev)) for ev in ring if FAM.get(ev[0], "status") == fam]
+    want, got = collections.Counter(mine), collections.Counter(r[3] for r in recs)
+    missing, extra = sum((want - got).values()), sum((got - want).values())
+    hdr = lambda idt: idt if enc == "json" else ident(idt)
+    wrongkey = sum(1 for r in recs if r[3] is None or r[2] != key_of(hdr(r[3])[1], hdr(r[3])[2]))
+    unnamed = sum(1 for r in recs if r[3] is not None and hdr(r[3])[2] is not None and
+                  (hdr(r[3])[1], hdr(r[3])[2]) not in syms)
+    parts = collections.defaultdict(set)
+    for r in recs:
+        parts[r[2]].add(r[0])
+    split = sum(1 for k in parts if len(parts[k]) > 1)
+    order = 0
+    bykey_k = collections.defaultdict(list)
+    for r in sorted(recs, key=lambda r: (r[0], r[1])):
+        bykey_k[r[2]].append(r[3])
+    bykey_r = collections.defaultdict(list)
+    for idt in mine:
+        bykey_r[key_of(hdr(idt)[1], hdr(idt)[2])].append(idt)
+    order = sum(1 for k in bykey_r if bykey_r[k] != bykey_k.get(k))
+    keys = sorted(parts)
+    notsym = [k for k in keys if k not in allowed and k not in unnamed_keys]
+    print("%s (%s): %d messages = %d ring events: missing %d, extra or duplicated %d; keys %d, "
+          "not the instrument's symbol %d, not a symbol %d (of unnamed instruments: %d messages); "
+          "keys in several partitions %d, out of ring order %d"
+          % (fam, enc, len(recs), len(mine), missing, extra, len(keys), wrongkey, len(notsym),
+             unnamed, split, order))
+    bad += missing + extra + wrongkey + len(notsym) + split + order
+sys.exit(1 if bad else 0)
+PY
+args=()
+for fam in "${!ENC[@]}"; do args+=("$fam=${ENC[$fam]}"); done
+if python3 "$W/check.py" "$W" 30 "${args[@]}" >"$W/check.out" 2>&1; then
+	while read -r line; do ok "kafka $line"; done <"$W/check.out"
+else
+	bad "kafka content against the ring:"
+	cat "$W/check.out"
+fi
+echo quit >&3
+exec 3>&-
+wait $km && ok "fh-kmock stopped cleanly on quit" || bad "fh-kmock exit status"
+km=
+echo "e2e_fh_kafka: $P passed, $F failed, 0 skipped"
+[ $F = 0 ]
