@@ -134,6 +134,7 @@ static void *publisher(void *arg)
 }
 
 static volatile int g_srv_stop;
+static uint64_t g_resends; /* fh_rereq resends over all runs */
 
 static void *server(void *arg)
 {
@@ -229,6 +230,7 @@ static double recover_once(struct fh_kudp *line, const struct fh_rx_recovery_cfg
 		ms = -1;
 	}
 	*requests += ch->rec->st.requests;
+	g_resends += ch->rec->q.st.resends;
 out:
 	__atomic_store_n(&pb.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
@@ -306,8 +308,9 @@ static int bench_gap(int runs)
 	pthread_join(st, NULL);
 	struct fh_rereq_srv_stats ss;
 	fh_rereq_srv_stats(srv, &ss);
-	printf("bench_recovery: server answered %" PRIu64 " requests, %" PRIu64 " messages\n",
-	       ss.requests, ss.answered_msgs);
+	printf("bench_recovery: server answered %" PRIu64 " requests, %" PRIu64 " messages, %" PRIu64
+	       " send errors; fh resent %" PRIu64 " requests after a timeout\n",
+	       ss.requests, ss.answered_msgs, ss.send_errors, g_resends);
 out:
 	if (line.fd >= 0)
 		fh_kudp_close(&line);
