@@ -41,6 +41,8 @@ struct sink {
 	uint64_t by_type[128];
 	uint64_t rejects;
 	unsigned skip_adds; /* drop this many 'A' messages (a deliberately broken snapshot) */
+	uint64_t last_ref[INSTR]; /* snapshot order refs per stock: arrival order check */
+	uint64_t prio_violations;
 };
 
 static struct fh_book *new_book(void)
@@ -89,6 +91,22 @@ static void on_snap_msg(void *arg, const uint8_t *m, size_t len)
 	if (k->skip_adds && len && m[0] == 'A') {
 		k->skip_adds--;
 		return;
+	}
+	/*
+	 * The simulator's order references increase with arrival (a replace
+	 * gets a new, higher one), so time priority within a stock means
+	 * strictly increasing references in the snapshot.
+	 */
+	if (len == 36 && m[0] == 'A') {
+		uint16_t loc = (uint16_t)(m[1] << 8 | m[2]);
+		uint64_t ref = 0;
+		for (int i = 11; i < 19; i++)
+			ref = ref << 8 | m[i];
+		if (loc < INSTR) {
+			if (ref <= k->last_ref[loc])
+				k->prio_violations++;
+			k->last_ref[loc] = ref;
+		}
 	}
 	sink_apply(k, m, len, 0);
 }
@@ -272,6 +290,7 @@ static void check_snapshot_at(const struct fh_sim_store *st, struct fh_book *ful
 	FH_CHECK_EQ_U(info.unknown_refs, 0);
 	FH_CHECK_EQ_U(cs.seq_msgs + 1, info.messages); /* every message but 'G' handed over */
 	FH_CHECK_EQ_U(k.by_type['A'] + skip_adds, info.orders);
+	FH_CHECK_EQ_U(k.prio_violations, 0);
 	FH_CHECK_EQ_U(k.rejects, 0);
 	unsigned nonempty, d;
 	if (at) {
