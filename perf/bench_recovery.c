@@ -15,10 +15,10 @@
 #include "fh_engine.h"
 #include "fh_journal.h"
 #include "fh_kudp.h"
-#include "fh_pcap.h"
 #include "fh_rereq_srv.h"
 #include "fh_rx.h"
 #include "fh_sim.h"
+#include "fh_simcap.h"
 #include "fh_spsc.h"
 #include "fh_time.h"
 
@@ -48,7 +48,7 @@
  *                        interleaved between the two (see
  *                        bench_journal_cost); median of passes.
  * Usage: bench_recovery [--runs N] [--passes N] [--messages N] [--dir DIR]
- *                       [--skip-gap]
+ *                       [--skip-gap]   (FH_BUILD locates fh-sim)
  *   (DIR for the journal files, default /dev/shm: the figure is the RX
  *   core's cost, not the disk's; pushes refused by a full ring are printed)
  */
@@ -395,52 +395,20 @@ static int cmp_u64(const void *a, const void *b)
  */
 static int bench_journal_cost(int passes, unsigned long messages, const char *dir)
 {
-	char path[512], prefix[64], err[256];
-	struct fh_sim_cfg sc = fh_sim_cfg_default();
-	struct fh_sim_pcap_cfg pc;
-	struct fh_sim_pcap_stats ps;
+	char prefix[64], err[256];
+	const char *build = getenv("FH_BUILD") ? getenv("FH_BUILD") : "build";
+	struct fh_simcap sim;
 	int rc = 1;
 
-	sc.seed = 5;
-	sc.messages = messages;
-	sc.symbols = 8700;
-	fh_sim_pcap_cfg_default(&pc);
-	pc.bundle_ns = 0;
-	pc.heartbeat_ns = 0;
-	snprintf(path, sizeof(path), "/tmp/fh-bench-recovery-%d.pcap", (int)getpid());
 	snprintf(prefix, sizeof(prefix), "fh-bench-rec-%d", (int)getpid());
-	if (fh_sim_write_pcap_path(&sc, &pc, path, &ps) != 0) {
-		fprintf(stderr, "bench_recovery: cannot write %s\n", path);
+	if (fh_simcap_load(&sim, build, 5, messages, 8700, err, sizeof(err)) < 0) {
+		fprintf(stderr, "bench_recovery: %s\n", err);
 		return 1;
 	}
-	/* the frames, in memory */
-	struct fh_pcap rd;
-	struct fh_pcap_rec r;
-	size_t n = 0, cap = 1 << 16;
-	uint8_t **fr = malloc(cap * sizeof(*fr));
-	uint32_t *fl = malloc(cap * sizeof(*fl));
+	size_t n = sim.n;
 	uint64_t bytes = 0;
-	if (!fr || !fl || fh_pcap_open(&rd, path, 0) < 0)
-		goto out;
-	while (fh_pcap_next(&rd, &r) > 0) {
-		if (n == cap) {
-			cap *= 2;
-			uint8_t **nfr = realloc(fr, cap * sizeof(*fr));
-			uint32_t *nfl = realloc(fl, cap * sizeof(*fl));
-			if (!nfr || !nfl)
-				goto out;
-			fr = nfr;
-			fl = nfl;
-		}
-		fr[n] = malloc(r.caplen);
-		if (!fr[n])
-			goto out;
-		memcpy(fr[n], r.data, r.caplen);
-		fl[n++] = r.caplen;
-		bytes += r.caplen;
-	}
-	fh_pcap_close(&rd);
-	unlink(path);
+	for (size_t i = 0; i < n; i++)
+		bytes += sim.f[i].len;
 
 	struct fh_engine_cfg ecfg;
 	fh_engine_cfg_default(&ecfg);
@@ -491,7 +459,7 @@ static int bench_journal_cost(int passes, unsigned long messages, const char *di
 				struct fh_rx_chan *ch = &c[v]->chans[0];
 				uint64_t t0 = fh_rdtsc();
 				for (size_t i = i0; i < i1; i++)
-					fh_rx_frame(c[v], ch, fr[i], fl[i], ts + i);
+					fh_rx_frame(c[v], ch, sim.f[i].data, sim.f[i].len, ts + i);
 				bt[v][b] = fh_rdtsc() - t0;
 			}
 		}
@@ -563,11 +531,7 @@ static int bench_journal_cost(int passes, unsigned long messages, const char *di
 	free(per[1]);
 	fh_kudp_close(&line);
 out:
-	for (size_t i = 0; fr && i < n; i++)
-		free(fr[i]);
-	free(fr);
-	free(fl);
-	unlink(path);
+	fh_simcap_free(&sim);
 	return rc;
 }
 
