@@ -74,12 +74,25 @@ serve ahead "$S2"
 check "fh-sim --serve-snapshot at sequence $S2 (port $PORT_ahead)" $?
 serve hole "$SH"
 check "fh-sim --serve-snapshot at sequence $SH (port $PORT_hole)" $?
+# a re-request server that is down: the hole is given up, then rebuilt from the snapshot
+"$B/fh-sim" "${SIM[@]}" --serve-rereq 127.0.0.1:0 --rereq-down --serve-seconds 60 >"$T/srv-rr.out" 2>"$T/srv-rr.err" &
+SRV_PIDS+=($!)
+PORT_rr=
+for _ in $(seq 100); do
+	PORT_rr=$(sed -n 's/^rereq 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/srv-rr.out" 2>/dev/null)
+	[ -n "$PORT_rr" ] && break
+	sleep 0.05
+done
+[ -n "$PORT_rr" ]
+check "fh-sim --serve-rereq --rereq-down (port ${PORT_rr:-none})" $?
 
-run() { # run NAME PCAP [SNAPSHOT_PORT]
+run() { # run NAME PCAP [SNAPSHOT_PORT [REREQUEST_PORT]]
 	mkdir -p "$T/$1"
 	local rec=
 	[ -n "${3:-}" ] && rec="    recovery:
       snapshot: {host: 127.0.0.1, port: $3}"
+	[ -n "${4:-}" ] && rec="$rec
+      rerequest: {host: 127.0.0.1, port: $4, timeout_ms: 20ms, retries: 2}"
 	cat >"$T/$1/fh.yaml" <<YAML
 version: 1
 sources:
@@ -130,6 +143,7 @@ run nosnap "$T/late.pcap"
 run at "$T/late.pcap" "$PORT_at"
 run ahead "$T/late.pcap" "$PORT_ahead"
 run hole "$T/hole.pcap" "$PORT_hole"
+run giveup "$T/hole.pcap" "$PORT_hole" "${PORT_rr:-1}"
 
 [ "$(f full "'%d %d' % (s['messages'], s['gaps'])")" = "$MSGS 0" ]
 check "full replay: $MSGS messages, no gap" $?
@@ -177,6 +191,17 @@ g=$(awk '{ delete a; for (i = 2; i <= NF; i++) if (split($i, kv, "=") == 2) a[kv
 check "hole: FEED_STATUS GAP then RECOVERED for 5001-9000 ($g)" $?
 [ "$(st_kinds hole)" = "3,4" ]
 check "hole: the source published STALE, then FRESH once rebuilt ($(st_kinds hole))" $?
+
+# The same hole with a re-request server that never answers: re-requested,
+# given up, then rebuilt from the snapshot.
+[ -s "$T/full/books.txt" ] && cmp -s "$T/full/books.txt" "$T/giveup/books.txt"
+check "hole, re-requests given up, then the snapshot: books identical to the full replay" $?
+v=$(f giveup "'%d %d %d %d %d %d' % (s['recovery']['requests'], s['recovery']['failed_msgs'], s['recovery']['snapshots'], s['recovery']['snapshot_next_seq'], s['last_seq'], s['stale_books'])")
+read -r rq fm rest <<<"$v"
+[ "${rq:-0}" -gt 0 ] && [ "${fm:-0}" -gt 0 ] && [ "$rest" = "1 $SH $MSGS 0" ]
+check "hole, re-requests given up, then the snapshot: requests failed snapshots next_seq last_seq stale_books: $v" $?
+[ "$(st_kinds giveup)" = "3,4" ]
+check "hole, re-requests given up: STALE, then FRESH once rebuilt ($(st_kinds giveup))" $?
 
 echo "e2e_fh_snapshot: $pass passed, $fail failed, 0 skipped"
 [ $fail = 0 ]
