@@ -8,7 +8,10 @@
 # the snapshot taken at the first live sequence, and taken ahead of it (the
 # live packets below the snapshot's sequence must be dropped, one of them
 # cut in the middle). The same late start without a snapshot server gives
-# other books (the test can tell).
+# other books (the test can tell). Then a long hole mid-session, without a
+# re-request server and with one that never answers (given up, then the
+# snapshot): the source goes stale, its books are rebuilt from a snapshot and
+# published fresh, identical to the full replay.
 # fh-test-timeout: 180
 set -u
 B=$(cd "${FH_BUILD:-build}" && pwd) || exit 1
