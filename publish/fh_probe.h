@@ -52,8 +52,8 @@ struct fh_probe_ring {
 	/* producer line */
 	uint64_t head FH_CACHE_ALIGNED;
 	uint64_t cached_tail;
-	uint64_t pushed;  /* probes accepted (producer-owned) */
-	uint64_t dropped; /* probes refused because the ring was full (producer-owned) */
+	uint64_t pushed;  /* probes accepted (producer-owned; others: relaxed atomic load) */
+	uint64_t dropped; /* probes refused, ring full (producer-owned; others: relaxed atomic load) */
 	/* consumer line */
 	uint64_t tail FH_CACHE_ALIGNED;
 	uint64_t cached_head;
@@ -76,12 +76,13 @@ static inline bool fh_probe_push(struct fh_probe_ring *r, const struct fh_probe 
 	if (fh_unlikely(h - r->cached_tail >= FH_PROBE_RING_SIZE)) {
 		r->cached_tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 		if (h - r->cached_tail >= FH_PROBE_RING_SIZE) {
-			r->dropped++;
+			/* relaxed store: other threads may read the counter */
+			__atomic_store_n(&r->dropped, r->dropped + 1, __ATOMIC_RELAXED);
 			return false;
 		}
 	}
 	r->slots[h & (FH_PROBE_RING_SIZE - 1)] = *p;
-	r->pushed++;
+	__atomic_store_n(&r->pushed, r->pushed + 1, __ATOMIC_RELAXED);
 	/* release: the slot store is visible before the new head */
 	__atomic_store_n(&r->head, h + 1, __ATOMIC_RELEASE);
 	return true;
