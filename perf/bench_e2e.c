@@ -225,9 +225,10 @@ static int run(const char *label, struct fh_dpdk_port *port, const struct fh_eng
 	       res->pct[3], res->pct[4], res->pct[5], res->mean);
 	if (kafka)
 		printf("%-15s RX -> acknowledged by Kafka (ns), %" PRId64 " probes: p50 %" PRId64
-		       " p90 %" PRId64 " p99 %" PRId64 " p99.9 %" PRId64 " max %" PRId64 "\n",
+		       " p90 %" PRId64 " p99 %" PRId64 " p99.9 %" PRId64 " max %" PRId64
+		       " (Kafka queue drop_oldest discarded %" PRIu64 " events, spilled %" PRIu64 ")\n",
 		       label, res->kcount, res->kpct[0], res->kpct[1], res->kpct[2], res->kpct[3],
-		       res->kpct[5]);
+		       res->kpct[5], st.kafka_dropped, st.spilled);
 	fh_rx_core_destroy(c);
 	return 0;
 }
