@@ -449,6 +449,7 @@ static void on_sequenced(struct fh_soup *c, const struct fh_soup_frame *f, const
 		c->st.snapshots++;
 		c->st.g_seq = g;
 		c->next_seq = c->cfg.g_is_last ? g + 1 : g;
+		c->st.last_duration_ns = now - c->t_start;
 		logout_and_close(c, now);
 		c->state = FH_SOUP_DONE;
 		return;
@@ -670,6 +671,20 @@ void fh_soup_destroy(struct fh_soup *c)
 		logout_and_close(c, c->t_tx);
 	close_fd(c);
 	free(c);
+}
+
+int fh_soup_set_server(struct fh_soup *c, const char *host, uint16_t port)
+{
+	struct in_addr a;
+
+	if ((c->state == FH_SOUP_CONNECTING && c->started) || c->state == FH_SOUP_LOGIN ||
+	    c->state == FH_SOUP_SNAPSHOT)
+		return -EBUSY;
+	if (!host || !port || inet_pton(AF_INET, host, &a) != 1)
+		return -EINVAL;
+	c->addr.sin_addr = a;
+	c->addr.sin_port = htons(port);
+	return 0;
 }
 
 enum fh_soup_state fh_soup_state(const struct fh_soup *c)

@@ -164,6 +164,7 @@ struct fh_soup_stats {
 	uint64_t accepted_seq;      /* Login Accepted: first sequence number of the stream */
 	char accepted_session[FH_SOUP_SESSION_LEN + 1];
 	uint64_t g_seq;             /* the number carried by the last 'G' */
+	uint64_t last_duration_ns;  /* the last DONE attempt: first poll to 'G' (caller's clock) */
 	uint64_t fails[FH_SOUP_FAIL__COUNT];
 	uint64_t rejects[FH_SOUP_REJ__COUNT];
 };
@@ -198,6 +199,11 @@ void fh_soup_close(struct fh_soup *c);
 
 /* After DONE or FAILED: a new attempt from CONNECTING (counters kept). */
 void fh_soup_restart(struct fh_soup *c);
+
+/* Points the next attempt at another server (a backup site): dotted IPv4
+ * and port. Only between attempts (DONE, FAILED, or CONNECTING before the
+ * first poll): 0, -EBUSY during an attempt, -EINVAL on a bad address. */
+int fh_soup_set_server(struct fh_soup *c, const char *host, uint16_t port);
 
 enum fh_soup_state fh_soup_state(const struct fh_soup *c);
 enum fh_soup_fail fh_soup_fail(const struct fh_soup *c);

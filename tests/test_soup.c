@@ -610,7 +610,7 @@ static void test_server_down(void)
 	}
 	fh_snapsrv_destroy(slow);
 
-	/* Nobody listening: connect fails. */
+	/* Nobody listening: connect fails; then the client moves to a backup server. */
 	uint16_t port = fh_snapsrv_port(srv);
 	fh_snapsrv_destroy(srv);
 	srv = NULL;
@@ -619,6 +619,23 @@ static void test_server_down(void)
 	if (c) {
 		FH_CHECK_EQ_I(fh_soup_state(c), FH_SOUP_FAILED);
 		FH_CHECK_EQ_I(fh_soup_fail(c), FH_SOUP_FAIL_CONNECT);
+		struct fh_snapsrv *backup = make_srv(st, 2500, NULL);
+		FH_CHECK(backup != NULL);
+		if (backup) {
+			FH_CHECK_EQ_I(fh_soup_set_server(c, "127.0.0.1", fh_snapsrv_port(backup)), 0);
+			FH_CHECK_EQ_I(fh_soup_set_server(c, "localhost", 1), -EINVAL);
+			fh_soup_restart(c);
+			FH_CHECK(run_clients(backup, &c, NULL, 1, &now));
+			FH_CHECK_EQ_I(fh_soup_state(c), FH_SOUP_DONE);
+			FH_CHECK_EQ_U(fh_soup_next_seq(c), 2500);
+			struct fh_soup_stats bs;
+			fh_soup_stats(c, &bs);
+			FH_CHECK(bs.last_duration_ns > 0);
+			fh_soup_restart(c);
+			fh_soup_poll(c, now, NULL, NULL); /* attempt under way: no switching */
+			FH_CHECK_EQ_I(fh_soup_set_server(c, "127.0.0.1", 1), -EBUSY);
+			fh_snapsrv_destroy(backup);
+		}
 	}
 	fh_soup_destroy(c);
 out:
