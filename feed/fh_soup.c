@@ -568,8 +568,8 @@ static void timers(struct fh_soup *c, uint64_t now)
 		fail(c, FH_SOUP_FAIL_SILENT);
 		return;
 	}
-	if ((c->state == FH_SOUP_LOGIN || c->state == FH_SOUP_SNAPSHOT) && !c->tx_len &&
-	    now - c->t_tx >= c->cfg.heartbeat_ns) {
+	/* The spec asks for client heartbeats once logged in. */
+	if (c->state == FH_SOUP_SNAPSHOT && !c->tx_len && now - c->t_tx >= c->cfg.heartbeat_ns) {
 		if (queue(c, FH_SOUP_T_CLIENT_HEARTBEAT, NULL, 0))
 			c->st.client_heartbeats++;
 	}
