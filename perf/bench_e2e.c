@@ -62,6 +62,8 @@ struct pub_thread {
 	struct fh_pub *pub;
 	int cpu;
 	volatile int stop;
+	volatile int mark;        /* set by the RX thread when the measured part starts */
+	uint64_t cpu_ns, wall_ns; /* publisher CPU and wall time over the measured part */
 };
 
 static struct fh_hdr *h_stage[FH_PUB_STAGE__COUNT];
@@ -87,9 +89,19 @@ static void pin(int cpu)
 static void *pub_main(void *arg)
 {
 	struct pub_thread *pt = arg;
+	uint64_t c0 = 0, w0 = 0;
+	bool marked = false;
 	pin(pt->cpu);
-	while (!pt->stop)
+	while (!pt->stop) {
 		fh_pub_do_work(pt->pub);
+		if (fh_unlikely(!marked && pt->mark)) {
+			marked = true;
+			c0 = fh_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+			w0 = fh_clock_ns(CLOCK_MONOTONIC);
+		}
+	}
+	pt->cpu_ns = fh_clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+	pt->wall_ns = fh_clock_ns(CLOCK_MONOTONIC) - w0;
 	while (fh_pub_do_work(pt->pub))
 		;
 	return NULL;
@@ -172,6 +184,8 @@ static int run(const char *label, struct fh_dpdk_port *port, const struct fh_eng
 
 	uint64_t i = open, ms_ticks = (uint64_t)(fh_tsc_clock.hz / 1e3);
 	memset(res, 0, sizeof(*res));
+	pt.mark = 1;
+	uint64_t rx_c0 = fh_clock_ns(CLOCK_THREAD_CPUTIME_ID), rx_w0 = fh_clock_ns(CLOCK_MONOTONIC);
 	for (unsigned b = 0; b < bursts && i < nframes; b++) {
 		uint64_t first = i, msgs = 0;
 		while (i < nframes && msgs < msgs_per_ms)
@@ -198,11 +212,14 @@ static int run(const char *label, struct fh_dpdk_port *port, const struct fh_eng
 	}
 	res->late_max_ns = fh_tsc_to_ns(res->late_max_ns);
 	wait_drained(c);
+	double rx_oncpu = (double)(fh_clock_ns(CLOCK_THREAD_CPUTIME_ID) - rx_c0) /
+			  (double)(fh_clock_ns(CLOCK_MONOTONIC) - rx_w0);
 	usleep(kafka ? 300000 : 20000);
 	pt.stop = 1;
 	pthread_join(th, NULL);
 	struct fh_pub_stats st;
 	fh_pub_close(pt.pub, 5000, true, &st);
+	double pub_oncpu = pt.wall_ns ? (double)pt.cpu_ns / (double)pt.wall_ns : 0;
 	if (kafka) {
 		/* the last delivery reports arrive during the close's flush */
 		fh_hdr_values_at_percentiles(h_stage[FH_PUB_STAGE_KAFKA], PCT, res->kpct, 6);
@@ -223,6 +240,10 @@ static int run(const char *label, struct fh_dpdk_port *port, const struct fh_eng
 	       " p99.9 %" PRId64 " p99.99 %" PRId64 " max %" PRId64 " mean %.0f\n",
 	       label, res->low[0], res->low[1], res->low[2], res->pct[0], res->pct[1], res->pct[2],
 	       res->pct[3], res->pct[4], res->pct[5], res->mean);
+	/* both threads spin: anything below 100 % is time the scheduler gave
+	 * their CPU to other processes (a shared machine) */
+	printf("%-15s on-CPU share of wall time: RX thread %.0f %%, publisher thread %.0f %%\n",
+	       label, rx_oncpu * 100, pub_oncpu * 100);
 	if (kafka)
 		printf("%-15s RX -> acknowledged by Kafka (ns), %" PRId64 " probes: p50 %" PRId64
 		       " p90 %" PRId64 " p99 %" PRId64 " p99.9 %" PRId64 " max %" PRId64
