@@ -5,7 +5,9 @@
 # receive time: tshark reads it and dissects MoldUDP64 and ITCH in it; fh
 # replaying the journal as a pcap source builds the same books and digest;
 # tcpreplay sending the journal live (two network namespaces, DPDK
-# net_af_packet) into a second fh builds the same books.
+# net_af_packet) into a second fh builds the same books. The kernel-socket
+# backend's journal (datagrams in synthetic frames) is read by tshark and
+# replayed by fh to the same books too.
 # fh-test-timeout: 240
 set -u
 B=$(cd "${FH_BUILD:-build}" && pwd) || exit 1
@@ -19,7 +21,7 @@ trap 'exit 130' INT TERM
 pass=0 fail=0 skip=0
 check() { if [ "$2" = 0 ]; then pass=$((pass + 1)); echo "ok   $1"; else fail=$((fail + 1)); echo "FAIL $1"; fi; }
 
-MSGS=120000
+MSGS=60000
 "$B/fh-sim" --seed 51 --messages $MSGS --symbols 150 --session JOURNAL001 --heartbeat-ms 0 --bundle-us 0 \
 	--src 10.202.0.1:40000 --group 233.54.12.111:26477 --pcap "$T/orig.pcap" >/dev/null || exit 1
 frames_orig=$(tshark -r "$T/orig.pcap" 2>/dev/null | wc -l)
@@ -52,9 +54,9 @@ run_pcap() { # run_pcap NAME
 }
 js() { python3 -c "import json,sys; s=json.load(open('$T/$1/summary.json')); $2"; }
 
-# 1. A replay with the journal on (2 MiB files, the smallest the journal takes with its two 1 MiB buffers: the session spans two).
+# 1. A replay with the journal on (1 MiB files, the smallest: the session spans two).
 mkdir -p "$T/jdir"
-cfg orig "$(pcapsrc "$T/orig.pcap")" "journal: {enabled: true, dir: $T/jdir, rotate_bytes: 2MiB, rotate_s: 1h}"
+cfg orig "$(pcapsrc "$T/orig.pcap")" "journal: {enabled: true, dir: $T/jdir, rotate_bytes: 1MiB, rotate_s: 1h}"
 t0=$(date +%s)
 run_pcap orig
 rc=$?
@@ -72,7 +74,7 @@ read -r jpk jby jfi jdr <<<"${jp:-x x x x}"
 [ "$jpk" = "$frames_fh" ] && [ "$jdr" = 0 ]
 check "summary: journal.packets == frames received ($jpk == $frames_fh), none dropped ($jdr)" $?
 [ "$nfiles" -ge 2 ] && [ "$jfi" = "$nfiles" ]
-check "journal rotated at 2 MiB: $nfiles files jrnlorig-NNNNNN.pcap on disk, summary says $jfi" $?
+check "journal rotated at 1 MiB: $nfiles files jrnlorig-NNNNNN.pcap on disk, summary says $jfi" $?
 sz=0
 for f in $files; do sz=$((sz + $(stat -c %s "$f"))); done
 [ "$jby" = "$sz" ]
@@ -151,7 +153,7 @@ else
 	cfg live "$(printf '    transport: multicast\n    interface: %s\n    group: 233.54.12.111\n    port: 26477\n' "$REGRESS_IF")"
 	mkdir -p "$T/live"
 	cp "$T/journal.pcap" "$T/live/capture.pcap" || check "the merged journal to send" 1
-	regress_run_live "$T/live.yaml" "$T/live" 1500
+	regress_run_live "$T/live.yaml" "$T/live" 1000
 	rc=$?
 	check "tcpreplay of the journal into a second fh: it ran and exited 0 on SIGTERM (exit $rc)" $rc
 	[ $rc = 0 ] || tail -5 "$T/live/fh.err"
@@ -162,6 +164,39 @@ else
 	check "live fh fed from the journal: books identical to the original run" $?
 	[ -s "$T/orig/fh.digest" ] && cmp -s <(grep '^book ' "$T/orig/fh.digest") <(grep '^book ' "$T/live/fh.digest")
 	check "live fh fed from the journal: every book checksum identical" $?
+
+	# 4. The kernel-socket backend journals datagrams inside synthetic
+	# Ethernet/IPv4/UDP frames: the same session sent live to fh on
+	# kernel_udp with the journal on.
+	mkdir -p "$T/kudp" "$T/kjdir"
+	cfg kudp "$(printf '    transport: kernel_udp
+    interface: %s
+    group: 233.54.12.111
+    port: 26477
+' "$REGRESS_IF")" \
+		"journal: {enabled: true, dir: $T/kjdir}"
+	cp "$T/orig.pcap" "$T/kudp/capture.pcap"
+	regress_run_live "$T/kudp.yaml" "$T/kudp" 1000
+	rc=$?
+	check "kernel_udp with the journal on: fh received the session, exit $rc" $rc
+	kfiles=$(ls "$T/kjdir"/jrnlkudp-*.pcap 2>/dev/null)
+	kj=$(js kudp "print(s['journal']['packets'], s['sources'][0]['frames'], s['sources'][0]['messages'])" 2>/dev/null)
+	read -r kjp kfr kms <<<"${kj:-x y z}"
+	[ "$kjp" = "$kfr" ] && [ "$kms" = $MSGS ]
+	check "kernel_udp: journal.packets == datagrams received ($kjp == $kfr), $kms messages" $?
+	# tshark: valid IPv4 header checksums, UDP to the group, and the UDP
+	# payloads are the capture's MoldUDP64 datagrams, in order.
+	good=$(for f in $kfiles; do tshark -n -r "$f" -o ip.check_checksum:TRUE -Y 'ip.checksum.status == 1 && udp && ip.dst == 233.54.12.111 && udp.dstport == 26477' 2>/dev/null; done | wc -l)
+	tshark -n -r "$T/orig.pcap" -T fields -e udp.payload 2>/dev/null >"$T/kudp/sent.txt"
+	for f in $kfiles; do tshark -n -r "$f" -T fields -e udp.payload 2>/dev/null; done >"$T/kudp/journaled.txt"
+	[ -n "$kfiles" ] && [ "$good" = "$kjp" ] && [ -s "$T/kudp/sent.txt" ] && cmp -s "$T/kudp/sent.txt" "$T/kudp/journaled.txt"
+	check "kernel_udp: tshark reads the synthetic frames (IPv4 checksums valid, to 233.54.12.111:26477), payloads identical to the datagrams sent, in order" $?
+	mergecap -a -F nsecpcap -w "$T/kjournal.pcap" $kfiles 2>/dev/null
+	cfg kreplay "$(pcapsrc "$T/kjournal.pcap")"
+	run_pcap kreplay
+	rc=$?
+	[ $rc = 0 ] && [ -s "$T/orig/books.txt" ] && cmp -s "$T/orig/books.txt" "$T/kreplay/books.txt"
+	check "kernel_udp: fh replaying that journal builds books identical to the original run (exit $rc)" $?
 	regress_live_down
 fi
 
