@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # e2e_sim_servers: fh-sim --serve-rereq / --serve-snapshot from the shell, with python3 clients:
 # a MoldUDP64 re-request answered byte-identical to the day file; a SoupBinTCP GLIMPSE snapshot whose
-# resting orders equal an independent python replay of messages 1..S-1, 'G' = S; login rejected;
+# resting orders (with their MPID attribution) equal an independent python replay of messages 1..S-1,
+# 'G' = S; login rejected;
 # outages (--rereq-down, --snapshot-down); a session starting at --first-seq 1001.
 set -u
 B=${FH_BUILD:-build}
@@ -131,14 +132,14 @@ def soup(port, user='', password='', session='', seq=1, timeout=5.0):
     return login, info, msgs, hb, end
 
 def resting(msgs):
-    """Independent order-table replay: ref -> (locate, side, shares, price)."""
+    """Independent order-table replay: ref -> (locate, side, shares, price, MPID or None)."""
     live = {}
     for m in msgs:
         t = m[:1]
         if t in (b'A', b'F'):
             loc, = struct.unpack('>H', m[1:3]); ref, = struct.unpack('>Q', m[11:19])
             sh, = struct.unpack('>I', m[20:24]); px, = struct.unpack('>I', m[32:36])
-            live[ref] = [loc, m[19:20], sh, px]
+            live[ref] = [loc, m[19:20], sh, px, m[36:40] if t == b'F' else None]
         elif t in (b'E', b'C', b'X'):
             ref, = struct.unpack('>Q', m[11:19]); n, = struct.unpack('>I', m[19:23])
             o = live[ref]; o[2] -= n
@@ -148,7 +149,7 @@ def resting(msgs):
             ref, = struct.unpack('>Q', m[11:19]); del live[ref]
         elif t == b'U':
             ref, new = struct.unpack('>QQ', m[11:27]); sh, px = struct.unpack('>II', m[27:35])
-            o = live.pop(ref); live[new] = [o[0], o[1], sh, px]
+            o = live.pop(ref); live[new] = [o[0], o[1], sh, px, o[4]]
     return {k: tuple(v) for k, v in live.items()}
 
 cmd = sys.argv[1]
@@ -165,10 +166,10 @@ elif cmd == 'snapshot':
     g = [m for m in msgs if m[:1] == b'G']
     adds = {}
     for m in msgs:
-        if m[:1] == b'A':
+        if m[:1] in (b'A', b'F'):
             loc, = struct.unpack('>H', m[1:3]); ref, = struct.unpack('>Q', m[11:19])
             sh, = struct.unpack('>I', m[20:24]); px, = struct.unpack('>I', m[32:36])
-            adds[ref] = (loc, m[19:20], sh, px)
+            adds[ref] = (loc, m[19:20], sh, px, m[36:40] if m[:1] == b'F' else None)
     ref = resting(day_file(itch)[:S - first])
     stocks = sum(1 for m in msgs if m[:1] == b'R')
     print(login, len(msgs), len(adds), stocks, int(g[0][1:]) if len(g) == 1 else -1,

@@ -97,7 +97,7 @@ static void on_snap_msg(void *arg, const uint8_t *m, size_t len)
 	 * gets a new, higher one), so time priority within a stock means
 	 * strictly increasing references in the snapshot.
 	 */
-	if (len == 36 && m[0] == 'A') {
+	if ((len == 36 && m[0] == 'A') || (len == 40 && m[0] == 'F')) {
 		uint16_t loc = (uint16_t)(m[1] << 8 | m[2]);
 		uint64_t ref = 0;
 		for (int i = 11; i < 19; i++)
@@ -289,7 +289,9 @@ static void check_snapshot_at(const struct fh_sim_store *st, struct fh_book *ful
 	FH_CHECK_EQ_U(info.snapshot_seq, S);
 	FH_CHECK_EQ_U(info.unknown_refs, 0);
 	FH_CHECK_EQ_U(cs.seq_msgs + 1, info.messages); /* every message but 'G' handed over */
-	FH_CHECK_EQ_U(k.by_type['A'] + skip_adds, info.orders);
+	FH_CHECK_EQ_U(k.by_type['A'] + k.by_type['F'] + skip_adds, info.orders);
+	if (info.orders > 100)
+		FH_CHECK(k.by_type['F'] > 0 && k.by_type['A'] > 0); /* attribution kept */
 	FH_CHECK_EQ_U(k.prio_violations, 0);
 	FH_CHECK_EQ_U(k.rejects, 0);
 	unsigned nonempty, d;

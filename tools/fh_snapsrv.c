@@ -33,6 +33,8 @@ struct order {
 	uint32_t shares;
 	uint16_t locate;
 	uint8_t side;
+	bool attributed;  /* added by 'F': re-sent as 'F' with its MPID */
+	uint8_t mpid[4];
 	uint32_t hnext;   /* hash chain / free list */
 	uint32_t prev, next; /* arrival order */
 };
@@ -103,7 +105,7 @@ static void list_unlink(struct book *b, uint32_t i)
 }
 
 static int book_add(struct book *b, uint64_t ref, uint16_t locate, uint8_t side, uint32_t shares,
-		    uint32_t price, uint64_t ts)
+		    uint32_t price, uint64_t ts, const uint8_t *mpid)
 {
 	uint32_t *slot = find_slot(b, ref);
 	if (*slot != NO_ORDER || b->free_head == NO_ORDER)
@@ -112,7 +114,10 @@ static int book_add(struct book *b, uint64_t ref, uint16_t locate, uint8_t side,
 	struct order *o = &b->o[i];
 	b->free_head = o->hnext;
 	*o = (struct order){ .ref = ref, .ts = ts, .price = price, .shares = shares, .locate = locate,
-			     .side = side, .hnext = NO_ORDER, .prev = b->tail, .next = NO_ORDER };
+			     .side = side, .attributed = mpid != NULL, .hnext = NO_ORDER,
+			     .prev = b->tail, .next = NO_ORDER };
+	if (mpid)
+		memcpy(o->mpid, mpid, sizeof(o->mpid));
 	if (b->tail != NO_ORDER)
 		b->o[b->tail].next = i;
 	else
@@ -184,7 +189,8 @@ static void replay_one(struct book *b, struct stock *stk, uint8_t *sys, bool *ha
 	switch (m[0]) {
 	case 'A':
 	case 'F':
-		if (book_add(b, fh_be64(m + 11), loc, m[19], fh_be32(m + 20), fh_be32(m + 32), ts) != 0)
+		if (book_add(b, fh_be64(m + 11), loc, m[19], fh_be32(m + 20), fh_be32(m + 32), ts,
+			     m[0] == 'F' ? m + 36 : NULL) != 0)
 			(*unknown)++;
 		break;
 	case 'E':
@@ -210,8 +216,10 @@ static void replay_one(struct book *b, struct stock *stk, uint8_t *sys, bool *ha
 		}
 		struct order old = b->o[*slot];
 		book_remove(b, slot);
-		/* The replacement is a new order: new ref, back of the queue. */
-		if (book_add(b, fh_be64(m + 19), old.locate, old.side, fh_be32(m + 27), fh_be32(m + 31), ts))
+		/* The replacement is a new order: new ref, back of the queue; side,
+		 * stock and attribution carry over (ITCH 5.0 Order Replace). */
+		if (book_add(b, fh_be64(m + 19), old.locate, old.side, fh_be32(m + 27), fh_be32(m + 31), ts,
+			     old.attributed ? old.mpid : NULL))
 			(*unknown)++;
 		break;
 	}
@@ -259,9 +267,9 @@ static void put_seq(struct enc *e, const uint8_t *msg, uint16_t len)
 
 static void put_add(struct enc *e, const struct order *o, const struct stock *st)
 {
-	uint8_t a[ADD_LEN];
+	uint8_t a[ADD_LEN + 4];
 
-	a[0] = 'A';
+	a[0] = o->attributed ? 'F' : 'A';
 	fh_put_be16(a + 1, o->locate);
 	fh_put_be16(a + 3, 0); /* tracking number */
 	fh_put_be48(a + 5, o->ts);
@@ -273,7 +281,9 @@ static void put_add(struct enc *e, const struct order *o, const struct stock *st
 	else
 		memset(a + 24, ' ', 8);
 	fh_put_be32(a + 32, o->price);
-	put_seq(e, a, sizeof(a));
+	if (o->attributed)
+		memcpy(a + ADD_LEN, o->mpid, sizeof(o->mpid));
+	put_seq(e, a, o->attributed ? ADD_LEN + 4 : ADD_LEN);
 }
 
 static int build(struct fh_snapsrv *s, char *err, size_t errlen)
@@ -331,7 +341,7 @@ static int build(struct fh_snapsrv *s, char *err, size_t errlen)
 	start[0] = 0;
 
 	uint64_t n_msgs = 1 + (have_sys ? 1 : 0) + b.used, n_stocks = 0;
-	size_t bytes = (size_t)b.used * (FH_SOUP_HDR_LEN + ADD_LEN) + FH_SOUP_HDR_LEN + 12 +
+	size_t bytes = (size_t)b.used * (FH_SOUP_HDR_LEN + ADD_LEN + 4) + FH_SOUP_HDR_LEN + 12 +
 		       FH_SOUP_HDR_LEN + FH_SOUP_GLIMPSE_END_LEN + FH_SOUP_HDR_LEN;
 	for (uint32_t l = 0; l < N_LOCATES; l++) {
 		if (!stk[l].have && !stk[l].orders)

@@ -13,8 +13,9 @@
  * Halt (h), plus the latest System Event (S). It then encodes the snapshot
  * once, as SoupBinTCP Sequenced Data packets:
  *   the latest S; for every stock by locate: R, H, Y, h (those seen), then
- *   one Add Order 'A' per resting order (its original order reference,
- *   remaining shares, current price, original add time) in time priority;
+ *   one Add Order per resting order ('A', or 'F' with its MPID when it was
+ *   added with attribution; its original order reference, remaining shares,
+ *   current price, add time) in time priority;
  *   GLIMPSE End of Snapshot 'G' carrying S (the next live sequence number);
  * followed by End of Session 'Z' (cfg.no_end_of_session leaves it out).
  * A client that builds books from the snapshot and then applies the live
@@ -63,7 +64,7 @@ struct fh_snapsrv_info {
 	uint64_t snapshot_seq;    /* the number in 'G' */
 	uint64_t replayed;        /* session messages replayed into the snapshot (S - first) */
 	uint64_t messages;        /* sequenced messages of the snapshot, 'G' included */
-	uint64_t orders;          /* resting orders ('A' messages) */
+	uint64_t orders;          /* resting orders ('A' and 'F' messages) */
 	uint64_t stocks;          /* stocks with a directory entry or an order */
 	uint64_t bytes;           /* encoded stream, 'Z' included */
 	uint64_t unknown_refs;    /* E/C/X/D/U naming no live order (0 for a sane session) */
