@@ -191,11 +191,12 @@ check "warm restart: the books were never published stale ($st3 STALE statuses)"
 cov=$(for f in "$T"/journal/*.pcap; do
 	tshark -n -r "$f" -d udp.port==26477,moldudp64 -d udp.port==$PORT,moldudp64 \
 		-T fields -E separator=' ' -e udp.srcport -e moldudp64.sequence -e moldudp64.count 2>/dev/null
-done | awk -v p="$PORT" -v n=$MSGS '$3 > 0 && $3 < 65535 { for (i = 0; i < $3; i++) have[$2 + i] = 1; if ($1 == p) ans += $3 }
-	END { for (s = 1; s <= n; s++) if (!(s in have)) miss++; print miss + 0, ans + 0 }')
-read -r miss ans <<<"$cov"
-[ "$miss" = 0 ] && [ "${ans:-0}" = "$rec" ]
-check "the journal (both runs, read by tshark) covers every sequence 1..$MSGS; the re-request answers in it hold the $rec messages recovered ($ans)" $?
+done | awk -v p="$PORT" -v n=$MSGS '$3 > 0 && $3 < 65535 { for (i = 0; i < $3; i++) if ($1 == p) { a[$2 + i] = 1; ans++ } else feed[$2 + i] = 1 }
+	END { for (s = 1; s <= n; s++) { if (!(s in a) && !(s in feed)) miss++; if ((s in a) && (s in feed)) both++ }
+	      print miss + 0, ans + 0, both + 0 }')
+read -r miss ans both <<<"$cov"
+[ "$miss" = 0 ] && [ "${ans:-0}" = "$rec" ] && [ "$both" = 0 ]
+check "the journal (both runs, read by tshark) covers every sequence 1..$MSGS; the re-request answers in it hold the $rec messages recovered ($ans), none the feed also brought ($both)" $?
 
 # Run 3: restarted once more after the session, the server gone: the books
 # come from the journal alone, without a single request.
