@@ -185,7 +185,8 @@ check "lossless: $MSGS messages, no gap, no request (messages gaps requests: $v)
 
 v=$(for run in clean loss both down; do f $run chan1 "s['accounted']"; done; f down chan2 "s['accounted']")
 [ "$(echo $v)" = "True True True True True" ]
-check "every frame accounted for in every run (summary accounted: $(echo $v))" $?
+r=$?
+check "every frame accounted for in every run (summary accounted: $(echo $v))" $r
 
 # 1. A/B arbitration fills one-line losses: no request at all.
 v=$(f loss chan1 "'%d %d %d %d' % (s['messages'], s['gaps'], s['gap_msgs'], r['requests'])")
