@@ -192,8 +192,9 @@ g=$(awk '{ delete a; for (i = 2; i <= NF; i++) if (split($i, kv, "=") == 2) a[kv
 	$2 == "feed_status" && (a["kind"] == 1 || a["kind"] == 2) { printf "%s%s[%s,%s]", (n++ ? "," : ""), a["kind"] == 1 ? "gap" : "recovered", a["first"], a["last"] }' "$T/hole/status.txt")
 [ "$g" = "gap[5001,9000],recovered[5001,9000]" ]
 check "hole: FEED_STATUS GAP then RECOVERED for 5001-9000 ($g)" $?
-[ "$(st_kinds hole)" = "3,4" ]
-check "hole: the source published STALE, then FRESH once rebuilt ($(st_kinds hole))" $?
+k=$(st_kinds hole)
+[ "$k" = "3,4" ]
+check "hole: the source published STALE, then FRESH once rebuilt ($k)" $?
 
 # The same hole with a re-request server that never answers: re-requested,
 # given up, then rebuilt from the snapshot.
@@ -203,8 +204,9 @@ v=$(f giveup "'%d %d %d %d %d %d' % (s['recovery']['requests'], s['recovery']['f
 read -r rq fm rest <<<"$v"
 [ "${rq:-0}" -gt 0 ] && [ "${fm:-0}" -gt 0 ] && [ "$rest" = "1 $SH $MSGS 0" ]
 check "hole, re-requests given up, then the snapshot: requests failed snapshots next_seq last_seq stale_books: $v" $?
-[ "$(st_kinds giveup)" = "3,4" ]
-check "hole, re-requests given up: STALE, then FRESH once rebuilt ($(st_kinds giveup))" $?
+k=$(st_kinds giveup)
+[ "$k" = "3,4" ]
+check "hole, re-requests given up: STALE, then FRESH once rebuilt ($k)" $?
 
 echo "e2e_fh_snapshot: $pass passed, $fail failed, 0 skipped"
 [ $fail = 0 ]
