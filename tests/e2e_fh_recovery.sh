@@ -241,6 +241,8 @@ check "server down: every one of chan1's $b1 books ends stale ($s1), none of cha
 v=$(f both chan1 "s['stale_books']")
 [ "$v" = 0 ]
 check "loss on both lines, recovered: no book ends stale ($v)" $?
+[ -s "$T/down/books.txt" ] && ! cmp -s "$T/clean/books.txt" <(grep '^chan1 ' "$T/down/books.txt")
+check "server down: chan1's books differ from the lossless run (the loss is real, the comparison can fail)" $?
 [ -s "$T/c2ref.books" ] && cmp -s "$T/c2ref.books" <(books down chan2)
 r=$?
 check "server down: chan2's books are those of its lossless session ($(wc -l <"$T/c2ref.books") levels)" $r
