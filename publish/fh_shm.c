@@ -185,3 +185,47 @@ unsigned fh_shm_tick(struct fh_shm *w, uint64_t now_ns, fh_shm_req_cb cb, void *
 	w->requests += n;
 	return n;
 }
+
+void fh_shm_readers(const struct fh_shm *w, struct fh_shm_readers *out)
+{
+	struct fh_shm_req *req = w->req;
+	uint64_t now = fh_clock_ns(CLOCK_REALTIME);
+
+	/* first free the slots of dead readers (their counts move to the totals) */
+	for (unsigned i = 0; i < FH_SHM_READER_SLOTS; i++) {
+		struct fh_shm_reader *r = &req->reader[i];
+		uint64_t owner = __atomic_load_n(&r->owner, __ATOMIC_ACQUIRE);
+		if (owner && fh_sub_reader_dead(r, now))
+			fh_sub_retire_slot(req, r, owner);
+	}
+	/* then sum live slots + retired totals with no slot retired meanwhile
+	 * (retire_begin/end unchanged and equal), so the totals never go down;
+	 * a few tries, then the last sum */
+	for (int tries = 0; tries < 8; tries++) {
+		uint64_t e0 = __atomic_load_n(&req->retire_end, __ATOMIC_ACQUIRE);
+		uint64_t b0 = __atomic_load_n(&req->retire_begin, __ATOMIC_ACQUIRE);
+		/* the published head: the writer thread's private copy is not ours to read */
+		uint64_t head = __atomic_load_n(&w->hdr->head, __ATOMIC_ACQUIRE);
+		uint64_t laps = 0, lost = 0;
+		memset(out, 0, sizeof(*out));
+		for (unsigned i = 0; i < FH_SHM_READER_SLOTS; i++) {
+			struct fh_shm_reader *r = &req->reader[i];
+			if (!__atomic_load_n(&r->owner, __ATOMIC_ACQUIRE))
+				continue;
+			uint64_t l = __atomic_load_n(&r->laps, __ATOMIC_RELAXED);
+			uint64_t pos = __atomic_load_n(&r->pos, __ATOMIC_RELAXED);
+			out->n++;
+			out->lapped_now += l > 0;
+			laps += l;
+			lost += __atomic_load_n(&r->lost, __ATOMIC_RELAXED);
+			if (head > pos && head - pos > out->max_lag)
+				out->max_lag = head - pos;
+		}
+		out->lapped_total = laps + __atomic_load_n(&req->retired_laps, __ATOMIC_ACQUIRE);
+		out->lost_total = lost + __atomic_load_n(&req->retired_lost, __ATOMIC_ACQUIRE);
+		out->reclaimed = __atomic_load_n(&req->retired_readers, __ATOMIC_ACQUIRE);
+		if (b0 == e0 && __atomic_load_n(&req->retire_begin, __ATOMIC_ACQUIRE) == b0 &&
+		    __atomic_load_n(&req->retire_end, __ATOMIC_ACQUIRE) == e0)
+			break;
+	}
+}

@@ -89,4 +89,24 @@ static inline void fh_shm_commit(struct fh_shm *w)
 typedef void (*fh_shm_req_cb)(void *arg, uint16_t source_id, uint32_t instrument);
 unsigned fh_shm_tick(struct fh_shm *w, uint64_t now_ns, fh_shm_req_cb cb, void *arg);
 
+/* The ring's readers, from their slots in the request area (fh_sub.h). */
+struct fh_shm_readers {
+	unsigned n;            /* live readers holding a slot */
+	unsigned lapped_now;   /* of them, readers lapped at least once */
+	uint64_t lapped_total; /* laps of every reader so far (live + gone): never goes down */
+	uint64_t lost_total;   /* positions lost to laps, every reader so far */
+	uint64_t max_lag;      /* head - position of the slowest live reader (0: none) */
+	uint64_t reclaimed;    /* slots freed by readers that closed or were found dead */
+};
+
+/*
+ * Scans the reader slots (64 cache lines; a kill(pid, 0) per claimed slot
+ * that has been quiet for 2 s): counts live readers, their lag behind the
+ * published head and their laps; frees the slots of dead readers (their
+ * counts move to the retired totals). For the control thread, about once a
+ * second, concurrently with the writer thread (reads only the published
+ * head); NOT for the publisher's hot path.
+ */
+void fh_shm_readers(const struct fh_shm *w, struct fh_shm_readers *out);
+
 #endif /* FH_SHM_H */

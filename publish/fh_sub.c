@@ -35,7 +35,12 @@ struct fh_sub {
 	unsigned n_instr, cap_instr;
 	struct fh_sub_stats st;
 	char path[256];
-	struct fh_shm_req *req; /* mapped read-write on the first snapshot request */
+	struct fh_shm_req *req; /* request area, mapped read-write at open when allowed */
+	size_t req_len;         /* bytes of it mapped: the file's size, at most sizeof(*req) */
+	struct fh_shm_reader *me; /* our reader slot in req, NULL: none */
+	uint64_t owner;           /* pid << 32 | tag, what our slot's owner word holds */
+	unsigned since_update;    /* events returned since the slot was last updated */
+	bool dry;                 /* the slot was updated since the ring last ran dry */
 };
 
 static uint64_t realtime_ns(void)
@@ -62,6 +67,135 @@ uint64_t fh_sub_tsc_to_ns(const struct fh_sub *s, uint64_t ticks)
 	if (hz <= 0)
 		return ticks;
 	return (uint64_t)((double)ticks * 1e9 / hz);
+}
+
+bool fh_sub_reader_dead(const struct fh_shm_reader *r, uint64_t now_ns)
+{
+	uint64_t owner = __atomic_load_n(&r->owner, __ATOMIC_ACQUIRE);
+	uint64_t beat = __atomic_load_n(&r->beat_ns, __ATOMIC_ACQUIRE);
+	if (!owner)
+		return false;
+	bool quiet = !beat || (now_ns > beat && now_ns - beat > FH_SUB_READER_QUIET_NS);
+	if (beat && now_ns > beat && now_ns - beat > FH_SUB_READER_STALE_NS)
+		return true;
+	/* the pid of the owner word was stored with the claim itself */
+	return quiet && kill((pid_t)(owner >> 32), 0) < 0 && errno == ESRCH;
+}
+
+/* Maps the request area read-write (once). Returns 0 or -errno. */
+static int map_req(struct fh_sub *s)
+{
+	if (s->req)
+		return 0;
+	char p[sizeof(s->path) + 16];
+	snprintf(p, sizeof(p), "%s.req", s->path);
+	int fd = open(p, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		/* a ring on hugetlbfs keeps its request area in /dev/shm */
+		const char *base = strrchr(s->path, '/');
+		snprintf(p, sizeof(p), "/dev/shm/%s.req", base ? base + 1 : s->path);
+		fd = open(p, O_RDWR | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size < FH_SHM_REQ_V1_SIZE) {
+		close(fd);
+		return -EPROTO;
+	}
+	size_t len = (size_t)st.st_size < sizeof(*s->req) ? (size_t)st.st_size : sizeof(*s->req);
+	void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	int e = errno;
+	close(fd);
+	if (map == MAP_FAILED)
+		return -e;
+	struct fh_shm_req *req = map;
+	if (__atomic_load_n(&req->magic, __ATOMIC_ACQUIRE) != FH_SHM_REQ_MAGIC ||
+	    req->created_ns != s->created_ns) {
+		munmap(map, len);
+		return -EPROTO;
+	}
+	s->req = req;
+	s->req_len = len;
+	return 0;
+}
+
+/* Frees a slot whose reader is gone or closing (or hands it over to us): its
+ * counts go to the retired totals, so that they never go down. Returns
+ * whether we won the slot. */
+static bool retire_slot(struct fh_shm_req *req, struct fh_shm_reader *r, uint64_t owner,
+			uint64_t to)
+{
+	uint64_t laps = __atomic_load_n(&r->laps, __ATOMIC_RELAXED);
+	uint64_t lost = __atomic_load_n(&r->lost, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&req->retire_begin, 1, __ATOMIC_ACQ_REL);
+	/* the owner word decides who retires it: one CAS wins */
+	bool won = __atomic_compare_exchange_n(&r->owner, &owner, to, false, __ATOMIC_ACQ_REL,
+					       __ATOMIC_RELAXED);
+	if (won) {
+		__atomic_fetch_add(&req->retired_laps, laps, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&req->retired_lost, lost, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&req->retired_readers, 1, __ATOMIC_RELAXED);
+	}
+	__atomic_fetch_add(&req->retire_end, 1, __ATOMIC_ACQ_REL);
+	return won;
+}
+
+/* Exported for the writer (fh_shm_readers()), same rules. */
+bool fh_sub_retire_slot(struct fh_shm_req *req, struct fh_shm_reader *r, uint64_t owner)
+{
+	return retire_slot(req, r, owner, 0);
+}
+
+/* Our position and counters in our slot: plain stores, the beat last. */
+static void update_slot(struct fh_sub *s)
+{
+	struct fh_shm_reader *r = s->me;
+	s->since_update = 0;
+	if (!r)
+		return;
+	if (__atomic_load_n(&r->owner, __ATOMIC_RELAXED) != s->owner) {
+		s->me = NULL; /* reclaimed while we were silent for a minute */
+		return;
+	}
+	__atomic_store_n(&r->pos, s->pos, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->events, s->st.events, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->laps, s->st.lapped, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->lost, s->st.lost, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->beat_ns, realtime_ns(), __ATOMIC_RELEASE);
+}
+
+/* Claims a free reader slot, or the slot of a dead reader (best effort). */
+static void claim_slot(struct fh_sub *s)
+{
+	if (map_req(s) || s->req_len < sizeof(*s->req))
+		return;
+	uint64_t now = realtime_ns();
+	uint32_t tag = (uint32_t)(now ^ (now >> 32) ^ (uintptr_t)s);
+	s->owner = (uint64_t)(uint32_t)getpid() << 32 | (tag ? tag : 1);
+	for (int pass = 0; pass < 2 && !s->me; pass++) {
+		for (unsigned i = 0; i < FH_SHM_READER_SLOTS && !s->me; i++) {
+			struct fh_shm_reader *r = &s->req->reader[i];
+			uint64_t cur = __atomic_load_n(&r->owner, __ATOMIC_ACQUIRE);
+			if (pass == 0 && cur == 0 &&
+			    __atomic_compare_exchange_n(&r->owner, &cur, s->owner, false,
+							__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+				s->me = r;
+			else if (pass == 1 && cur && fh_sub_reader_dead(r, now) &&
+				 retire_slot(s->req, r, cur, s->owner))
+				s->me = r;
+		}
+	}
+	if (!s->me)
+		return;
+	s->me->pid = (uint32_t)getpid();
+	s->me->start_ns = now;
+	update_slot(s);
+}
+
+const volatile struct fh_shm_reader *fh_sub_reader_slot(const struct fh_sub *s)
+{
+	return s->me;
 }
 
 struct fh_sub *fh_sub_open(const char *name, const struct fh_sub_opts *opts)
@@ -153,6 +287,8 @@ struct fh_sub *fh_sub_open(const char *name, const struct fh_sub_opts *opts)
 		s->pos = head ? head - 1 : 0;
 		break;
 	}
+	/* a reader slot when the request file is writable for us (optional) */
+	claim_slot(s);
 	return s;
 
 out_close:
@@ -167,9 +303,14 @@ void fh_sub_close(struct fh_sub *s)
 {
 	if (!s)
 		return;
+	if (s->me) {
+		update_slot(s);
+		if (s->me)
+			retire_slot(s->req, s->me, s->owner, 0);
+	}
 	munmap((void *)(uintptr_t)s->hdr, s->map_len);
 	if (s->req)
-		munmap(s->req, sizeof(*s->req));
+		munmap(s->req, s->req_len);
 	free(s->instr);
 	free(s);
 }
@@ -242,6 +383,9 @@ int fh_sub_poll(struct fh_sub *s, struct fh_sub_msg *m)
 			if (__builtin_expect(s2 == s1, 1)) {
 				m->pos = s->pos++;
 				s->empty_polls = 0;
+				s->dry = false;
+				if (__builtin_expect(++s->since_update >= 1024, 0))
+					update_slot(s);
 				if (!pass_filter(s, &m->ev)) {
 					s->st.filtered++;
 					continue;
@@ -254,8 +398,13 @@ int fh_sub_poll(struct fh_sub *s, struct fh_sub_msg *m)
 		}
 		if (s1 < want) {
 			/* not written yet (older lap, or being written now) */
+			if (!s->dry) {
+				s->dry = true;
+				update_slot(s); /* caught up: the slot says so */
+			}
 			if (++s->empty_polls >= s->check_every) {
 				s->empty_polls = 0;
+				update_slot(s); /* the reader's own heartbeat */
 				if (writer_gone(s))
 					return FH_SUB_WRITER_GONE;
 			}
@@ -275,6 +424,7 @@ int fh_sub_poll(struct fh_sub *s, struct fh_sub_msg *m)
 		s->pos = target;
 		s->st.lapped++;
 		s->st.lost += m->lost;
+		update_slot(s);
 		return FH_SUB_LAPPED;
 	}
 }
@@ -300,35 +450,9 @@ void fh_sub_filter_types(struct fh_sub *s, uint64_t type_mask)
 
 int fh_sub_request_snapshot(struct fh_sub *s, uint16_t source_id, uint32_t instrument)
 {
-	if (!s->req) {
-		char p[sizeof(s->path) + 16];
-		snprintf(p, sizeof(p), "%s.req", s->path);
-		int fd = open(p, O_RDWR | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT) {
-			/* a ring on hugetlbfs keeps its request area in /dev/shm */
-			const char *base = strrchr(s->path, '/');
-			snprintf(p, sizeof(p), "/dev/shm/%s.req", base ? base + 1 : s->path);
-			fd = open(p, O_RDWR | O_CLOEXEC);
-		}
-		if (fd < 0)
-			return -errno;
-		struct stat st;
-		if (fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(*s->req)) {
-			close(fd);
-			return -EPROTO;
-		}
-		void *map = mmap(NULL, sizeof(*s->req), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		int e = errno;
-		close(fd);
-		if (map == MAP_FAILED)
-			return -e;
-		s->req = map;
-		if (s->req->magic != FH_SHM_REQ_MAGIC || s->req->created_ns != s->created_ns) {
-			munmap(map, sizeof(*s->req));
-			s->req = NULL;
-			return -EPROTO;
-		}
-	}
+	int e = map_req(s);
+	if (e)
+		return e;
 	uint64_t v = FH_SHM_REQ_VALID | (uint64_t)source_id << 32 | instrument;
 	for (unsigned i = 0; i < FH_SHM_REQ_SLOTS; i++) {
 		uint64_t zero = 0;

@@ -82,15 +82,53 @@ _Static_assert(sizeof(struct fh_shm_hdr) <= FH_SHM_HDR_SIZE, "header fits its pa
 _Static_assert(offsetof(struct fh_shm_hdr, heartbeat_ns) == 128, "layout");
 _Static_assert(offsetof(struct fh_shm_hdr, head) == 192, "layout");
 
+/*
+ * Reader slots, in the request file after the request words: a reader with
+ * write access to `<path>.req` claims a free slot at open (CAS of `owner`
+ * from 0) and, while polling, stores its position and counters there with
+ * plain stores (every 1024 events, on a lap, when it runs dry and at every
+ * liveness check of an empty ring: no syscall per event, no store the
+ * writer waits for). The writer's control thread reads them
+ * (fh_shm_readers()): readers, their lag, laps and lost events. A slot
+ * whose reader died (fh_sub_reader_dead()) is reclaimed by the writer or by
+ * a new reader; its laps and lost events move to `retired_*` first, as do
+ * those of a reader that closes, so the totals never go down.
+ */
+#define FH_SHM_READER_SLOTS 64
+struct fh_shm_reader {
+	uint64_t owner;    /* 0: free; else pid << 32 | tag (tag != 0, per open) */
+	uint64_t start_ns; /* CLOCK_REALTIME at open */
+	uint64_t beat_ns;  /* CLOCK_REALTIME of the last update */
+	uint64_t pos;      /* next position it reads */
+	uint64_t events;   /* events returned */
+	uint64_t laps;     /* times lapped */
+	uint64_t lost;     /* positions lost to laps */
+	uint32_t pid;
+	uint32_t pad;
+} FH_SUB_ALIGN64;
+
 /* Snapshot request area `<path>.req`, group-writable: each word is 0 (free)
- * or FH_SHM_REQ_VALID | source_id << 32 | instrument (FH_INSTRUMENT_NONE: all). */
+ * or FH_SHM_REQ_VALID | source_id << 32 | instrument (FH_INSTRUMENT_NONE: all).
+ * Reader slots follow (a file shorter than struct fh_shm_req has none). */
 #define FH_SHM_REQ_VALID (1ull << 63)
 struct fh_shm_req {
 	uint64_t magic;
 	uint64_t created_ns; /* equals the ring's created_ns */
 	uint64_t pad[6];
 	uint64_t word[FH_SHM_REQ_SLOTS];
+	/* laps, lost events and count of the readers whose slots were freed;
+	 * whoever frees a slot bumps retire_begin before and retire_end after,
+	 * so a scan can tell that no slot moved to the totals while it summed */
+	uint64_t retired_laps FH_SUB_ALIGN64;
+	uint64_t retired_lost;
+	uint64_t retired_readers;
+	uint64_t retire_begin;
+	uint64_t retire_end;
+	struct fh_shm_reader reader[FH_SHM_READER_SLOTS];
 };
+#define FH_SHM_REQ_V1_SIZE offsetof(struct fh_shm_req, retired_laps)
+_Static_assert(FH_SHM_REQ_V1_SIZE == 576, "request words: layout of version 1");
+_Static_assert(sizeof(struct fh_shm_reader) == 64, "one line per reader");
 
 enum fh_sub_status {
 	FH_SUB_EMPTY = 0,       /* nothing new yet */
@@ -160,6 +198,22 @@ uint64_t fh_sub_position(const struct fh_sub *s);
 /* Position the writer will write next (as published per batch). */
 uint64_t fh_sub_head(const struct fh_sub *s);
 void fh_sub_get_stats(const struct fh_sub *s, struct fh_sub_stats *st);
+
+/* Whether a claimed reader slot's reader is gone, at CLOCK_REALTIME now_ns:
+ * its pid does not exist (kill(pid, 0): ESRCH) and it has not updated the
+ * slot for 2 s (in another pid namespace the pid means nothing), or it has
+ * not updated the slot for 60 s whatever its pid. */
+bool fh_sub_reader_dead(const struct fh_shm_reader *r, uint64_t now_ns);
+#define FH_SUB_READER_QUIET_NS 2000000000ull
+/* Frees slot r if its owner word still holds `owner`, moving its laps and
+ * lost events to the retired totals (writer side: dead readers). Returns
+ * whether this call freed it. */
+bool fh_sub_retire_slot(struct fh_shm_req *req, struct fh_shm_reader *r, uint64_t owner);
+#define FH_SUB_READER_STALE_NS 60000000000ull
+
+/* The reader slot this reader holds (NULL: none: no write access to the
+ * request file, all slots taken, or a writer without reader slots). */
+const volatile struct fh_shm_reader *fh_sub_reader_slot(const struct fh_sub *s);
 
 /* Reader's TSC now (rdtsc on x86) and a TSC delta in ns using the writer's rate. */
 uint64_t fh_sub_tsc(void);
