@@ -504,7 +504,9 @@ static uint64_t feed_probed(struct fh_pub *p, struct fh_spsc *ring, struct fh_pr
 			ev[j].instrument = (i + j) % 5;
 			ev[j].seq = (uint64_t)i * 3 + j + 1;
 		}
-		if (i % every == 0) {
+		/* the last packet too: a probe attached one event late would
+		 * then have no event to go with and show up as missing */
+		if (i % every == 0 || i == packets - 1) {
 			struct fh_probe q = { .pos = ring->head + 3, .tsc = fh_rdtsc(),
 					      .source_id = (uint16_t)(*next_src % LAT_SOURCES) };
 			(*next_src)++;
@@ -589,12 +591,19 @@ static void test_latency_stages(void)
 	fh_kafka_mock_set_down(fh_pub_kafka(p), -1, false);
 	uint64_t n3 = feed_probed(p, ring, pr, 300, 10, &src);
 	FH_CHECK(wait_lag_zero(p, &st));
+	/* caught up: back on the queue (30 events fit in its 64), ending
+	 * with a probed packet */
+	uint64_t n4 = feed_probed(p, ring, pr, 10, 3, &src);
+	FH_CHECK(wait_lag_zero(p, &st));
 	/* delivery reports of the last messages may still be on their way to lat_fn */
 	uint64_t t_end = fh_clock_ns(CLOCK_MONOTONIC) + 10000000000ull;
-	while (__atomic_load_n(&ls->calls[FH_PUB_STAGE_KAFKA], __ATOMIC_RELAXED) < n1 + n2 + n3 &&
+	while (__atomic_load_n(&ls->calls[FH_PUB_STAGE_KAFKA], __ATOMIC_RELAXED) < n1 + n2 + n3 + n4 &&
 	       fh_clock_ns(CLOCK_MONOTONIC) < t_end)
 		usleep(1000);
-	uint64_t n = n1 + n2 + n3;
+	uint64_t n = n1 + n2 + n3 + n4;
+	/* before the close: its last heartbeat would give a probe attached one
+	 * event late the event it waits for */
+	FH_CHECK_EQ_U(__atomic_load_n(&ls->calls[FH_PUB_STAGE_KAFKA], __ATOMIC_RELAXED), n);
 	FH_CHECK_EQ_U(fh_pub_close(p, 5000, true, &st), 0);
 	FH_CHECK_EQ_U(st.spill_dropped, 0);
 	FH_CHECK_EQ_U(st.lat_probes_shm, n);
