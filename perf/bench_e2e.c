@@ -51,8 +51,11 @@
  * With --kafka the first run also publishes to the in-process mock
  * cluster and reports FH_PUB_STAGE_KAFKA (RX -> acknowledged).
  *
+ * --max-payload B caps the UDP payload (fh-sim's option; default 1400,
+ * MTU-filled): smaller packets show the per-packet part of the latency.
+ *
  * Usage: bench_e2e [--messages N] [--bursts B] [--gap-ms G] [--msgs-per-ms M]
- *                  [--lat-every L] [--rx-cpu C] [--pub-cpu C] [--kafka]
+ *                  [--lat-every L] [--rx-cpu C] [--pub-cpu C] [--max-payload B] [--kafka]
  *        (FH_BUILD locates fh-sim)
  */
 
@@ -257,7 +260,7 @@ static int run(const char *label, struct fh_dpdk_port *port, const struct fh_eng
 int main(int argc, char **argv)
 {
 	unsigned long messages = 2000000;
-	unsigned bursts = 40, gap_ms = 10, msgs_per_ms = 19000, lat_every = 1;
+	unsigned bursts = 40, gap_ms = 10, msgs_per_ms = 19000, lat_every = 1, max_payload = 0;
 	int rx_cpu = 1, pub_cpu = 0;
 	bool kafka = false;
 	char err[1280], lcore[16];
@@ -278,11 +281,13 @@ int main(int argc, char **argv)
 			rx_cpu = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--pub-cpu") && i + 1 < argc)
 			pub_cpu = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--max-payload") && i + 1 < argc)
+			max_payload = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--kafka"))
 			kafka = true;
 		else {
 			fprintf(stderr, "usage: bench_e2e [--messages N] [--bursts B] [--gap-ms G] "
-					"[--msgs-per-ms M] [--lat-every L] [--rx-cpu C] [--pub-cpu C] [--kafka]\n");
+					"[--msgs-per-ms M] [--lat-every L] [--rx-cpu C] [--pub-cpu C] [--max-payload B] [--kafka]\n");
 			return 2;
 		}
 	}
@@ -297,7 +302,7 @@ int main(int argc, char **argv)
 		pub_cpu = 0;
 	fh_tsc_calibrate(100);
 	struct fh_simcap sim;
-	if (fh_simcap_load(&sim, build, 5, messages, 8700, err, sizeof(err)) < 0) {
+	if (fh_simcap_load_payload(&sim, build, 5, messages, 8700, max_payload, err, sizeof(err)) < 0) {
 		fprintf(stderr, "bench_e2e: %s\n", err);
 		return 1;
 	}
@@ -339,10 +344,11 @@ int main(int argc, char **argv)
 	uint64_t warm_msgs = 0;
 	for (uint64_t i = 0; i < open; i++)
 		warm_msgs += fr[i].msgs;
-	printf("bench_e2e: %" PRIu64 " frames; %" PRIu64 " frames (%" PRIu64
+	printf("bench_e2e: %" PRIu64 " frames (%.1f messages per frame); %" PRIu64 " frames (%" PRIu64
 	       " messages) before the open warm the books; RX core CPU %d, publisher CPU %d, "
 	       "probe 1 packet in %u; TSC %.3f GHz\n",
-	       nframes, open, warm_msgs, rx_cpu, pub_cpu, lat_every, fh_tsc_clock.hz / 1e9);
+	       nframes, (double)sim.msgs / (double)(nframes ? nframes : 1), open, warm_msgs, rx_cpu,
+	       pub_cpu, lat_every, fh_tsc_clock.hz / 1e9);
 
 	struct run_result r20, r20p, r2;
 	if (run("open20x", &port, &ecfg, fr, nframes, open, bursts, gap_ms, msgs_per_ms, lat_every,

@@ -33,7 +33,14 @@ void fh_simcap_free(struct fh_simcap *c)
 int fh_simcap_load(struct fh_simcap *c, const char *build, unsigned seed, unsigned long messages,
 		   unsigned symbols, char *err, size_t errlen)
 {
-	char path[256], cmd[1024];
+	return fh_simcap_load_payload(c, build, seed, messages, symbols, 0, err, errlen);
+}
+
+int fh_simcap_load_payload(struct fh_simcap *c, const char *build, unsigned seed,
+			   unsigned long messages, unsigned symbols, unsigned max_payload, char *err,
+			   size_t errlen)
+{
+	char path[256], cmd[1024], mp[32] = "";
 	struct fh_pcap pc;
 	struct fh_pcap_rec rec;
 	uint64_t cap = 1 << 16;
@@ -41,9 +48,11 @@ int fh_simcap_load(struct fh_simcap *c, const char *build, unsigned seed, unsign
 
 	memset(c, 0, sizeof(*c));
 	snprintf(path, sizeof(path), "/tmp/fh-simcap-%d.pcap", (int)getpid());
+	if (max_payload)
+		snprintf(mp, sizeof(mp), " --max-payload %u", max_payload);
 	snprintf(cmd, sizeof(cmd),
-		 "%s/fh-sim --seed %u --messages %lu --symbols %u --bundle-us 0 --heartbeat-ms 0 --pcap %s >/dev/null",
-		 build, seed, messages, symbols, path);
+		 "%s/fh-sim --seed %u --messages %lu --symbols %u --bundle-us 0 --heartbeat-ms 0%s --pcap %s >/dev/null",
+		 build, seed, messages, symbols, mp, path);
 	if (system(cmd) != 0) {
 		snprintf(err, errlen, "%s failed", cmd);
 		return -EIO;

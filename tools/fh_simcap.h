@@ -5,7 +5,7 @@
 
 /*
  * fh_simcap_load() runs `<build>/fh-sim --seed S --messages N --symbols K
- * --bundle-us 0 --heartbeat-ms 0` (MTU-filled packets, no heartbeats) into
+ * --bundle-us 0 --heartbeat-ms 0` (filled packets, no heartbeats) into
  * a temporary pcap, reads every frame into memory with its capture time and
  * MoldUDP64 message count, and removes the file. Cold path: allocates.
  */
@@ -29,6 +29,11 @@ struct fh_simcap {
 /* Returns 0 or -errno with a message in err. */
 int fh_simcap_load(struct fh_simcap *c, const char *build, unsigned seed, unsigned long messages,
 		   unsigned symbols, char *err, size_t errlen);
+
+/* The same with fh-sim --max-payload (UDP payload cap in bytes), 0: fh-sim's default (1400). */
+int fh_simcap_load_payload(struct fh_simcap *c, const char *build, unsigned seed,
+			   unsigned long messages, unsigned symbols, unsigned max_payload, char *err,
+			   size_t errlen);
 void fh_simcap_free(struct fh_simcap *c);
 
 /* MoldUDP64 message count of an Ethernet/IPv4/UDP frame, 0 when it is not one. */
