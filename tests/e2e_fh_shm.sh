@@ -218,7 +218,7 @@ killed_at=$(head_of "$NAME")
 kill -0 $rk 2>/dev/null && kill -9 $rk && ok "a third reader (pid $rk) SIGKILLed mid-replay at ring head $killed_at" ||
 	bad "the reader to kill was not running"
 wait $rk 2>/dev/null
-wait_head "$NAME" 250000 || bad "fh published fewer than 250000 events in 20 s"
+wait_head "$NAME" 200000 || bad "fh published fewer than 200000 events in 20 s"
 late_at=$(head_of "$NAME")
 "$B/fh-sub" -t 80 "$NAME" --start next --snapshot --verify -q --books-sym "$W/l.books" \
 	--summary "$W/l.sum" 2>"$W/l.err" &
@@ -227,7 +227,9 @@ pids+=($rl)
 wait $fh
 fhrc=$?
 [ $fhrc = 0 ] && ok "fh exited 0 at the end of the capture" || { bad "fh exit $fhrc"; tail "$W/fh.err"; }
-for p in $ra $rp $rl; do wait $p; done
+wait $ra; rca=$?
+wait $rp; rcp=$?
+wait $rl; rcl=$?
 written=$(js "$W/sum.json" "s['shm_written']")
 published=$(js "$W/sum.json" "s['published']")
 echo "fh: published $published events, $written ring positions; reader killed at head $killed_at, late reader at $late_at"
@@ -238,14 +240,14 @@ js "$W/sum.json" "0 if all(x['accounted'] for x in s['sources']) and s['ring_eve
 ev=$(val events "$W/a.sum"); lost=$(val lost "$W/a.sum"); fp=$(val first_pos "$W/a.sum")
 oe=$(val order_errors "$W/a.sum"); pe=$(val pos_errors "$W/a.sum"); sm=$(val snap_mismatch "$W/a.sum")
 sc=$(val snap_checked "$W/a.sum")
-[ "$fp" = 0 ] && [ "$ev" = "$written" ] && [ "$lost" = 0 ] && [ "$oe" = 0 ] && [ "$pe" = 0 ] &&
+[ $rca = 0 ] && [ "$fp" = 0 ] && [ "$ev" = "$written" ] && [ "$lost" = 0 ] && [ "$oe" = 0 ] && [ "$pe" = 0 ] &&
 	ok "fh-sub: all $ev positions from 0 exactly once, in order (per source seq, heartbeats +1)" ||
-	bad "fh-sub: first_pos $fp events $ev lost $lost order $oe pos $pe (fh wrote $written)"
+	bad "fh-sub: exit $rca first_pos $fp events $ev lost $lost order $oe pos $pe (fh wrote $written)"
 [ "$sc" -gt 0 ] && [ "$sm" = 0 ] && ok "fh-sub: its books hashed like fh's at $sc book_snapshot events" ||
 	bad "fh-sub: snap_checked $sc mismatches $sm"
 ev=$(val events "$W/p.sum"); lp=$(val last_pos "$W/p.sum"); lost=$(val lost "$W/p.sum")
 oe=$(val order_errors "$W/p.sum"); hb=$(val heartbeats "$W/p.sum")
-[ "$ev" = "$written" ] && [ "$lp" = "$written" ] && [ "$lost" = 0 ] && [ "$oe" = 0 ] &&
+[ $rcp = 0 ] && [ "$ev" = "$written" ] && [ "$lp" = "$written" ] && [ "$lost" = 0 ] && [ "$oe" = 0 ] &&
 	[ "$(val finished "$W/p.sum")" = 1 ] &&
 	ok "independent reader: positions 0..$((lp - 1)) exactly once, in order" ||
 	bad "independent reader: $(tr '\n' ' ' <"$W/p.sum") $(tail -3 "$W/p.err")"
@@ -289,12 +291,12 @@ cmp -s "$W/fh.top" "$W/p.sorted" && ok "independent reader books = fh --books-ou
 fp=$(val first_pos "$W/l.sum"); ev=$(val events "$W/l.sum"); sn=$(val snapshots "$W/l.sum")
 lost=$(val lost "$W/l.sum"); oe=$(val order_errors "$W/l.sum"); pe=$(val pos_errors "$W/l.sum")
 sm=$(val snap_mismatch "$W/l.sum"); nbooks=$(awk '{print $2}' "$W/fh.top" | sort -u | wc -l)
-if [ "$fp" -gt 0 ] && [ "$fp" -lt "$written" ] && [ $((fp + ev)) = "$written" ] && [ "$lost" = 0 ] &&
+if [ $rcl = 0 ] && [ "$fp" -gt 0 ] && [ "$fp" -lt "$written" ] && [ $((fp + ev)) = "$written" ] && [ "$lost" = 0 ] &&
 	[ "$oe" = 0 ] && [ "$pe" = 0 ] && [ "$sm" = 0 ] && [ "$sn" -ge "$nbooks" ] &&
 	cmp -s "$W/fh.top" "$W/l.sorted"; then
 	ok "late reader from position $fp: $sn book snapshots, then $ev consistent events; books = fh --books-out"
 else
-	bad "late reader: first_pos $fp events $ev snapshots $sn (books $nbooks) lost $lost order $oe pos $pe mismatch $sm; $(diff "$W/fh.top" "$W/l.sorted" | head -4)"
+	bad "late reader: exit $rcl first_pos $fp events $ev snapshots $sn (books $nbooks) lost $lost order $oe pos $pe mismatch $sm; $(diff "$W/fh.top" "$W/l.sorted" | head -4)"
 fi
 rm -f "/dev/shm/$NAME" "/dev/shm/$NAME.req"
 
