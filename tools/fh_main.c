@@ -1218,7 +1218,9 @@ static void print_summary(struct app *a, FILE *f, const struct fh_pub_stats *ps)
 		ring += a->cores[i]->ring_events;
 		waits += a->cores[i]->ring_full_spins;
 	}
-	uint64_t produced = 0, delivered = 0, failed = 0;
+	uint64_t produced = 0, delivered = 0, failed = 0, probes_dropped = 0;
+	for (unsigned i = 0; i < a->n_cores; i++)
+		probes_dropped += a->cores[i]->probes.dropped;
 	for (unsigned k = 0; k < FH_KF__COUNT; k++) {
 		produced += ps->kafka.produced[k];
 		delivered += ps->kafka.delivered[k];
@@ -1232,9 +1234,11 @@ static void print_summary(struct app *a, FILE *f, const struct fh_pub_stats *ps)
 			ps->kafka.delivered[k], ps->kafka.failed[k], ps->kafka.skipped[k]);
 	fprintf(f, "},\"heartbeats\":%" PRIu64 ",\"snapshot_requests\":%" PRIu64 ",\"snapshot_calls\":%" PRIu64
 		",\"kafka_accepted\":%" PRIu64 ",\"spilled\":%" PRIu64 ",\"spill_read\":%" PRIu64
-		",\"spill_dropped\":%" PRIu64 ",\"lat_probes_shm\":%" PRIu64 ",\"lat_probes_kafka\":%" PRIu64,
+		",\"spill_dropped\":%" PRIu64 ",\"lat_probes_shm\":%" PRIu64 ",\"lat_probes_kafka\":%" PRIu64
+		",\"lat_probes_lost\":%" PRIu64 ",\"lat_probes_dropped\":%" PRIu64,
 		ps->heartbeats, ps->snapshot_requests, ps->snapshot_calls, ps->kafka_accepted, ps->spilled,
-		ps->spill_read, ps->spill_dropped, ps->lat_probes_shm, ps->kafka.lat_probes);
+		ps->spill_read, ps->spill_dropped, ps->lat_probes_shm, ps->kafka.lat_probes,
+		ps->lat_probes_lost + ps->kafka.lat_lost, probes_dropped);
 	if (a->cfg.journal.enabled) {
 		const struct fh_journal_stats *js = &a->journal_final;
 		fprintf(f, ",\"journal\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"files\":%" PRIu64
