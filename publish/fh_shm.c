@@ -131,6 +131,7 @@ struct fh_shm *fh_shm_create(const struct fh_shm_cfg *cfg)
 	h->tsc_hz = fh_tsc_clock.hz;
 	h->tsc0 = fh_tsc_clock.tsc0;
 	h->ns0 = fh_tsc_clock.ns0;
+	h->book_depth = cfg->book_depth;
 	h->heartbeat_ns = now;
 	h->state = FH_SHM_STATE_RUNNING;
 	h->head = 0;

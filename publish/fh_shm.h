@@ -33,6 +33,7 @@ struct fh_shm_cfg {
 	const char *group; /* group owning both files (readers' group), NULL: ours */
 	bool hugetlb;      /* dir is hugetlbfs: size rounded up to 2 MiB pages */
 	bool lock;         /* mlock the region */
+	unsigned book_depth; /* books.depth, told to readers in the header (0: unknown) */
 };
 
 struct fh_shm {

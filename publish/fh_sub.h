@@ -61,6 +61,7 @@ struct fh_shm_hdr {
 	double tsc_hz;       /* writer's TSC rate, to turn pub_tsc deltas into ns */
 	uint64_t tsc0;       /* TSC and CLOCK_REALTIME ns sampled together by the writer */
 	uint64_t ns0;
+	uint32_t book_depth; /* levels per side the L2 updates describe (books.depth); 0: unknown */
 	/* line 2: liveness, written about every millisecond */
 	uint64_t heartbeat_ns FH_SUB_ALIGN64; /* CLOCK_REALTIME of the writer's last heartbeat */
 	uint32_t state;                       /* FH_SHM_STATE_* */
@@ -79,6 +80,7 @@ struct fh_shm_slot {
 _Static_assert(sizeof(struct fh_shm_slot) == FH_SHM_SLOT_SIZE, "slot is two cache lines");
 _Static_assert(offsetof(struct fh_shm_slot, ev) == 64, "event on its own line");
 _Static_assert(sizeof(struct fh_shm_hdr) <= FH_SHM_HDR_SIZE, "header fits its page");
+_Static_assert(offsetof(struct fh_shm_hdr, book_depth) == 72, "layout");
 _Static_assert(offsetof(struct fh_shm_hdr, heartbeat_ns) == 128, "layout");
 _Static_assert(offsetof(struct fh_shm_hdr, head) == 192, "layout");
 

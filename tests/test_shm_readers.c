@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_shm_readers.c: reader slots of the shm ring: live readers, lag, laps and lost events seen by the writer, dead readers reclaimed. */
+/* test_shm_readers.c: reader slots of the shm ring (live readers, lag, laps and lost events seen by the writer, dead readers reclaimed) and the header's book depth. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -218,7 +218,23 @@ static void test_all_slots_taken(void)
 	fh_shm_destroy(w, true);
 }
 
+static void test_header_book_depth(void)
+{
+	struct fh_shm_cfg c = { .name = name, .capacity = 1024, .book_depth = 10 };
+	struct fh_shm *w = fh_shm_create(&c);
+	FH_CHECK(w != NULL);
+	if (!w)
+		return;
+	struct fh_sub *s = fh_sub_open(name, NULL);
+	FH_CHECK(s != NULL);
+	if (s)
+		FH_CHECK_EQ_U(fh_sub_header(s)->book_depth, 10);
+	fh_sub_close(s);
+	fh_shm_destroy(w, true);
+}
+
 static const struct fh_test_case cases[] = {
+	FH_CASE(test_header_book_depth),
 	FH_CASE(test_live_readers_and_lag),
 	FH_CASE(test_laps_survive_close),
 	FH_CASE(test_dead_reader_reclaimed),

@@ -44,8 +44,8 @@ static void usage(void)
 		"      --books FILE       rebuild L2 books and write them at the end\n"
 		"      --books-sym FILE   the same with symbols and level numbers (fh --books-out's columns)\n"
 		"      --raw FILE         write every event read, 64 bytes each (--decode-file reads it)\n"
-		"      --depth N          keep the top N levels per side (the writer's books.depth;\n"
-		"                         default: learnt from each book's first full snapshot)\n"
+		"      --depth N          keep the top N levels per side (default: the writer's books.depth\n"
+		"                         from the ring header, else learnt from each book's first full snapshot)\n"
 		"      --rate             print events/s, losses and latency every second (stderr)\n"
 		"      --summary FILE     key/value totals at the end (default: stderr)\n"
 		"      --slow-ns N        spend N ns per event (to demonstrate laps)\n"
@@ -240,7 +240,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fh-sub: out of memory\n");
 		return 1;
 	}
-	fh_pubcheck_set_depth(&pc, depth);
+	/* the writer says its books.depth in the header (0: unknown, then
+	 * each book learns it from its first full snapshot) */
+	fh_pubcheck_set_depth(&pc, depth ? depth : fh_sub_header(s)->book_depth);
 	if (raw_path && !(raw = fopen(raw_path, "wb"))) {
 		fprintf(stderr, "fh-sub: %s: %s\n", raw_path, strerror(errno));
 		return 1;
