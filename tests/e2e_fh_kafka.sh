@@ -33,8 +33,19 @@ val() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
 js() { python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
 # 40k messages, 30 symbols: ~120k events, a few MiB per topic (the mock keeps ~5 MiB a partition).
-"$B/fh-sim" --seed 5 --messages 40k --symbols 30 --bundle-us 0 --pcap "$W/s.pcap" >/dev/null 2>&1 ||
-	{ bad "fh-sim"; exit 1; }
+"$B/fh-sim" --seed 5 --messages 40k --symbols 30 --bundle-us 0 --pcap "$W/s.pcap" --itch "$W/s.itch" \
+	>/dev/null 2>&1 || { bad "fh-sim"; exit 1; }
+# The session's stock directory straight from the ITCH day file (R: locate at 1, stock at 11).
+python3 - "$W/s.itch" >"$W/session.syms" <<'PY'
+import sys
+d, i = open(sys.argv[1], "rb").read(), 0
+while i + 2 <= len(d):
+    n = int.from_bytes(d[i:i + 2], "big")
+    m = d[i + 2:i + 2 + n]
+    if m[:1] == b"R":
+        print(int.from_bytes(m[1:3], "big"), m[11:19].decode().strip())
+    i += 2 + n
+PY
 
 mkfifo "$W/ctl"
 "$B/fh-kmock" --brokers 3 --partitions 3 --prefix fhk <"$W/ctl" >"$W/kmock.out" 2>"$W/kmock.err" &
@@ -142,7 +153,8 @@ done
 	echo "note: fh's summary has no per-family Kafka counts (kafka_families): topics compared with the ring"
 
 # Content: each topic holds exactly its family's ring events (multisets equal), keyed by the
-# symbol of the instrument (the session's stock directory, from the ring), in ring order per key.
+# symbol of the instrument (the session's stock directory: the ring's instrument events, checked
+# against the R messages of fh-sim's ITCH day file), in ring order per key.
 cat >"$W/check.py" <<'PY'
 import collections, json, struct, sys
 W, encs = sys.argv[1], dict(a.split("=") for a in sys.argv[3:])
@@ -166,7 +178,11 @@ allowed = set(syms.values()) | {str(HDR.unpack_from(ev)[2]) for ev in ring
 unnamed_keys = {"%d:%d" % (s, i) for s, i in
                 {HDR.unpack_from(ev)[2:4] for ev in ring} if i != 0xFFFFFFFF and (s, i) not in syms}
 print("stock directory: %d symbols on the ring (the session has %d)" % (len(set(syms.values())), nsym))
-bad = len(set(syms.values())) != nsym
+session = {int(l.split()[0]): l.split()[1] for l in open(W + "/session.syms")}
+ring_dir = {instr: sym for (src, instr), sym in syms.items()}
+print("stock directory on the ring = the session's ITCH R messages (%d locates): %s"
+      % (len(session), ring_dir == session))
+bad = len(set(syms.values())) != nsym or ring_dir != session
 def ident(ev):  # what both encodings carry: type, source, instrument, seq, both times
     t, v, src, instr, seq, ets, rts = HDR.unpack_from(ev)
     return (t, src, None if instr == 0xFFFFFFFF else instr, seq, ets, rts)
