@@ -55,8 +55,9 @@ if [ -x "$B/fh-sub-example" ]; then
 	pids+=($ex)
 fi
 sleep 0.3
-if grep -q "$NAME" /proc/$ra/maps && ! grep "$NAME" /proc/$ra/maps | grep -qv ' r--s '; then
-	ok "fh-sub maps the ring read-only"
+# the ring itself read-only (the request file next to it is the readers' group-writable area)
+if grep -q "/$NAME\$" /proc/$ra/maps && ! grep "/$NAME\$" /proc/$ra/maps | grep -qv ' r--s '; then
+	ok "fh-sub maps the ring read-only (its request area $NAME.req read-write)"
 else
 	bad "fh-sub mapping: $(grep "$NAME" /proc/$ra/maps)"
 fi

@@ -80,6 +80,7 @@ struct app {
 	unsigned n_warm;
 	char **warm_files;
 	char kafka_bootstrap[FH_CFG_BROKERS_LEN];
+	struct fh_shm_readers readers; /* shm ring readers, sampled by the control thread */
 	uint64_t start_ns;
 	/* lifecycle */
 	volatile int rx_stop;     /* RX cores: leave the loop */
@@ -274,6 +275,8 @@ static void *control_thread(void *arg)
 		if (now >= next_tick) {
 			fh_memstat_read(&a->mem);
 			fh_memstat_watch_sample(&a->mem_watch, now);
+			if (fh_pub_shm(a->pub))
+				fh_shm_readers(fh_pub_shm(a->pub), &a->readers);
 			fh_metrics_tick(a->metrics, now);
 			next_tick = now + interval;
 		}
@@ -360,6 +363,23 @@ static double pub_lag(void *arg)
 	struct app *a = arg;
 	fh_pub_get_stats(a->pub, &g_pub_stats);
 	return (double)g_pub_stats.kafka_lag;
+}
+
+static double ring_readers(void *arg)
+{
+	return (double)((struct app *)arg)->readers.n;
+}
+
+static double ring_lapped_now(void *arg)
+{
+	return (double)((struct app *)arg)->readers.lapped_now;
+}
+
+static double ring_occupancy(void *arg)
+{
+	const struct app *a = arg;
+	return a->cfg.publish.shm.slots ? (double)a->readers.max_lag / (double)a->cfg.publish.shm.slots
+					: 0.0;
 }
 
 static double pub_queue(void *arg)
@@ -482,6 +502,14 @@ static int register_metrics(struct app *a, struct rx_arg *xs)
 		REG(fh_metrics_gauge_fn(a->metrics, "fh_kafka_lag_messages", "Messages produced and not yet acknowledged", "", pub_lag, a));
 		REG(fh_metrics_gauge_fn(a->metrics, "fh_kafka_queue_messages", "Events accepted for Kafka", "", pub_queue, a));
 		REG(fh_metrics_counter_fn(a->metrics, "fh_kafka_delivery_errors_total", "Kafka deliveries failed after retries", "", kafka_errors, a));
+	}
+	if (fh_pub_shm(a->pub)) {
+		snprintf(l, sizeof(l), "ring=\"%s\"", a->cfg.publish.shm.name);
+		REG(fh_metrics_gauge_fn(a->metrics, "fh_ring_readers", "Readers of the shm ring now", l, ring_readers, a));
+		REG(fh_metrics_gauge_fn(a->metrics, "fh_ring_lapped_readers", "Readers of the shm ring now that were lapped at least once", l, ring_lapped_now, a));
+		REG(fh_metrics_counter_fn(a->metrics, "fh_ring_lapped_readers_total", "Times a reader of the shm ring was lapped", l, rd_u64, &a->readers.lapped_total));
+		REG(fh_metrics_counter_fn(a->metrics, "fh_ring_lost_events_total", "Ring positions readers lost to laps", l, rd_u64, &a->readers.lost_total));
+		REG(fh_metrics_gauge_fn(a->metrics, "fh_ring_occupancy_ratio", "Slowest reader's lag behind the writer, as a share of the ring", l, ring_occupancy, a));
 	}
 	__atomic_store_n(&a->pub_lat_ready, 1, __ATOMIC_RELEASE);
 	REG(fh_memstat_register(a->metrics, &a->mem));
@@ -908,6 +936,7 @@ static int build_publisher(struct app *a, char *err, size_t errlen)
 		shm.group = p->shm.group[0] ? p->shm.group : NULL;
 		shm.hugetlb = p->shm.hugetlb;
 		shm.lock = p->shm.lock;
+		shm.book_depth = a->cfg.books.depth;
 		pc.shm = &shm;
 		pc.snapshot_ms = p->shm.snapshot_interval_ns / 1000000ull;
 	}
@@ -1239,6 +1268,11 @@ static void print_summary(struct app *a, FILE *f, const struct fh_pub_stats *ps)
 		ps->heartbeats, ps->snapshot_requests, ps->snapshot_calls, ps->kafka_accepted, ps->spilled,
 		ps->spill_read, ps->spill_dropped, ps->lat_probes_shm, ps->kafka.lat_probes,
 		ps->lat_probes_lost + ps->kafka.lat_lost, probes_dropped);
+	if (a->cfg.publish.shm.enabled)
+		fprintf(f, ",\"shm_readers\":{\"n\":%u,\"lapped_now\":%u,\"lapped_total\":%" PRIu64
+			",\"lost_total\":%" PRIu64 ",\"max_lag\":%" PRIu64 ",\"reclaimed\":%" PRIu64 "}",
+			a->readers.n, a->readers.lapped_now, a->readers.lapped_total, a->readers.lost_total,
+			a->readers.max_lag, a->readers.reclaimed);
 	if (a->cfg.journal.enabled) {
 		const struct fh_journal_stats *js = &a->journal_final;
 		fprintf(f, ",\"journal\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"files\":%" PRIu64
@@ -1471,6 +1505,8 @@ int main(int argc, char **argv)
 	a->ctl_stop = 1;
 	if (ctl_started)
 		pthread_join(ctl, NULL);
+	if (fh_pub_shm(a->pub))
+		fh_shm_readers(fh_pub_shm(a->pub), &a->readers);
 	if (a->journal) {
 		ret = fh_journal_close(a->journal);
 		a->journal = NULL;
