@@ -88,7 +88,7 @@ for _ in $(seq 1 300); do
 	[ "$m" = 31474e5248534846 ] && break
 	sleep 0.05
 done
-"$B/fh-sub" -t 80 "$NAME" --start oldest --verify -q --depth 10 --raw "$W/ring.bin" --summary "$W/ring.sum" 2>"$W/ring.err" &
+"$B/fh-sub" -t 80 "$NAME" --start oldest --verify -q --raw "$W/ring.bin" --summary "$W/ring.sum" 2>"$W/ring.err" &
 rd=$!
 wait $fh
 rc=$?

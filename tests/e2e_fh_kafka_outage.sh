@@ -83,7 +83,7 @@ for _ in $(seq 1 300); do
 	[ "$m" = 31474e5248534846 ] && break
 	sleep 0.05
 done
-"$B/fh-sub" -t 100 "$NAME" --start oldest --verify -q --depth 10 --raw "$W/ring.bin" --summary "$W/ring.sum" 2>"$W/ring.err" &
+"$B/fh-sub" -t 100 "$NAME" --start oldest --verify -q --raw "$W/ring.bin" --summary "$W/ring.sum" 2>"$W/ring.err" &
 rd=$!
 
 # The outage: from ~30000 ring positions on, all brokers down for 3 s.

@@ -85,6 +85,8 @@ f = open("/dev/shm/" + name, "rb")
 mm = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
 magic, layout, schema, cap, slot_size, hdr_size = struct.unpack_from("<QIIQII", mm, 0)
 assert magic == 0x31474E5248534846 and layout == 1 and slot_size == 128 and hdr_size == 4096, "header"
+# books.depth from the header (offset 72): the depth the L2 updates describe
+assert struct.unpack_from("<I", mm, 72)[0] == depth, "header book_depth %d" % struct.unpack_from("<I", mm, 72)[0]
 mask = cap - 1
 U64 = struct.Struct("<Q")
 HDR = struct.Struct("<BBHIQ")
@@ -201,7 +203,7 @@ wait_ring "$NAME" || { bad "fh never created /dev/shm/$NAME"; tail "$W/fh.err"; 
 mode=$(stat -c %a "/dev/shm/$NAME"); rmode=$(stat -c %a "/dev/shm/$NAME.req")
 [ "$mode" = 640 ] && [ "$rmode" = 660 ] && ok "ring mode $mode, request area $rmode (never world-writable)" ||
 	bad "ring mode $mode, request area $rmode"
-"$B/fh-sub" -t 80 "$NAME" --start oldest --verify -q --depth $DEPTH --books-sym "$W/a.books" \
+"$B/fh-sub" -t 80 "$NAME" --start oldest --verify -q --books-sym "$W/a.books" \
 	--summary "$W/a.sum" 2>"$W/a.err" &
 ra=$!
 timeout 80 python3 "$W/reader.py" "$NAME" $DEPTH "$W/p.books" "$W/p.sum" "$W/p.syms" 2>"$W/p.err" &
@@ -237,6 +239,9 @@ js "$W/sum.json" "0 if all(x['accounted'] for x in s['sources']) and s['ring_eve
 	grep -qx 0 && ! grep -q '"level":"error"' "$W/fh.err" && ok "fh's summary: every frame accounted, every staged event published, no dead letter, no error logged (reader SIGKILLed at position $killed_at)" ||
 	bad "fh's summary after the SIGKILL: $(cat "$W/sum.json")"
 
+js "$W/sum.json" "0 if s['shm_readers']['n'] >= 2 and s['shm_readers']['lapped_total'] == 0 and s['shm_readers']['lost_total'] == 0 else 1" |
+	grep -qx 0 && ok "fh saw its readers: $(js "$W/sum.json" "s['shm_readers']")" ||
+	bad "fh's shm_readers: $(js "$W/sum.json" "s.get('shm_readers')")"
 ev=$(val events "$W/a.sum"); lost=$(val lost "$W/a.sum"); fp=$(val first_pos "$W/a.sum")
 oe=$(val order_errors "$W/a.sum"); pe=$(val pos_errors "$W/a.sum"); sm=$(val snap_mismatch "$W/a.sum")
 sc=$(val snap_checked "$W/a.sum")
@@ -322,5 +327,11 @@ if [ $fhrc = 0 ] && [ "${laps:-0}" -ge 1 ] && [ "$lost" -gt 0 ] && [ $((fp + ev 
 else
 	bad "slow reader: fh exit $fhrc, first_pos $fp events $ev lost $lost laps $laps order $oe pos $pe (fh wrote $written)"
 fi
+# fh's own view of that reader (its slot in the request area), taken when fh stopped: the reader
+# went on reading what was left, so fh's counts are at most the reader's final ones
+read -r rn rlapnow rlaps rlost < <(js "$W/sum2.json" "'%d %d %d %d' % tuple(s['shm_readers'][k] for k in ('n', 'lapped_now', 'lapped_total', 'lost_total'))")
+[ "$rn" = 1 ] && [ "$rlapnow" = 1 ] && [ "$rlaps" -ge 1 ] && [ "$rlaps" -le "$laps" ] && [ "$rlost" -gt 0 ] && [ "$rlost" -le "$lost" ] &&
+	ok "fh saw the slow reader lapped: $rlaps laps, $rlost positions lost at fh's stop (reader's own final: $laps, $lost)" ||
+	bad "fh's shm_readers: n $rn lapped_now $rlapnow laps $rlaps lost $rlost (reader: $laps laps, $lost lost)"
 echo "e2e_fh_shm: $P passed, $F failed, 0 skipped"
 [ $F = 0 ]
