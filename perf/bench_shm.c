@@ -78,7 +78,10 @@ static void reader(struct reader_res *r, int cpu, bool latency)
 		int st = fh_sub_poll(s, &m);
 		if (st == FH_SUB_EVENT) {
 			if (latency) {
-				uint64_t ns = fh_sub_tsc_to_ns(s, fh_sub_tsc() - m.pub_tsc);
+				/* TSCs of two vCPUs may differ by a few ticks: a read
+				 * "before" its write is counted as 0, not wrapped */
+				uint64_t now = fh_sub_tsc();
+				uint64_t ns = now > m.pub_tsc ? fh_sub_tsc_to_ns(s, now - m.pub_tsc) : 0;
 				r->hist[bucket(ns)]++;
 				if (ns > r->max)
 					r->max = ns;

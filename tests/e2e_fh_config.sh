@@ -9,6 +9,7 @@ B=${FH_BUILD:-build}
 T=$(mktemp -d /tmp/fh-e2e-config.XXXXXX)
 SHM=fh-e2e-config-$$
 trap 'rm -rf "$T" /dev/shm/$SHM*' EXIT
+trap 'exit 130' INT TERM # a timeout's SIGTERM still runs the EXIT clean-up
 pass=0 fail=0
 : >"$T/cap.pcap"
 printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00' >"$T/cap.pcap"

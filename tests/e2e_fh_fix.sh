@@ -14,6 +14,7 @@ T=$(mktemp -d /tmp/fh-e2e-fhfix.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T" /dev/shm/fh-e2e-fhfix-$$*; }
 trap cleanup EXIT; [ -n "${KEEP:-}" ] && trap "" EXIT
+trap 'exit 130' INT TERM # a timeout's SIGTERM still runs the EXIT clean-up
 pass=0 fail=0
 check() { if [ "$2" = 0 ]; then pass=$((pass + 1)); echo "ok   $1"; else fail=$((fail + 1)); echo "FAIL $1"; fi; }
 free_port() {

@@ -27,6 +27,7 @@ cleanup() {
 	[ -n "${FH_KEEP:-}" ] && echo "kept $W" || rm -rf "$W"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM # a timeout's SIGTERM still runs the EXIT clean-up
 P=0 F=0
 ok() { P=$((P + 1)); echo "ok   $*"; }
 bad() { F=$((F + 1)); echo "FAIL $*"; }

@@ -20,6 +20,7 @@ cleanup() {
 	rm -rf "$T" /dev/shm/fh-e2e-live-$$*
 }
 trap cleanup EXIT; [ -n "${KEEP:-}" ] && trap "ip netns del $NA; ip netns del $NB" EXIT
+trap 'exit 130' INT TERM # a timeout's SIGTERM still runs the EXIT clean-up
 pass=0 fail=0
 check() { if [ "$2" = 0 ]; then pass=$((pass + 1)); echo "ok   $1"; else fail=$((fail + 1)); echo "FAIL $1"; fi; }
 

@@ -9,6 +9,7 @@ set -u
 B=${FH_BUILD:-build}
 T=$(mktemp -d /tmp/fh-e2e-replay.XXXXXX)
 trap 'rm -rf "$T" /dev/shm/fh-e2e-replay-$$*' EXIT
+trap 'exit 130' INT TERM # a timeout's SIGTERM still runs the EXIT clean-up
 pass=0 fail=0
 check() { # check NAME CONDITION-EXIT-CODE
 	if [ "$2" = 0 ]; then pass=$((pass + 1)); echo "ok   $1"; else fail=$((fail + 1)); echo "FAIL $1"; fi

@@ -14,6 +14,7 @@ T=$(mktemp -d /tmp/fh-e2e-fhtel.XXXXXX)
 FHPID=
 cleanup() { [ -n "$FHPID" ] && kill -9 "$FHPID" 2>/dev/null; rm -rf "$T" /dev/shm/fh-e2e-fhtel-$$*; }
 trap cleanup EXIT
+trap 'exit 130' INT TERM # a timeout's SIGTERM still runs the EXIT clean-up
 pass=0 fail=0
 check() { if [ "$2" = 0 ]; then pass=$((pass + 1)); echo "ok   $1"; else fail=$((fail + 1)); echo "FAIL $1"; fi; }
 
