@@ -233,6 +233,12 @@ static int chan_init(struct fh_rx_core *c, struct fh_rx_chan *ch, const struct f
 		snprintf(err, errlen, "%s: books: %s", cfg->name, berr);
 		return ret;
 	}
+	ch->n_instr_ev = fh_book_max_instruments(ch->book);
+	ch->instr_ev = rx_alloc((size_t)ch->n_instr_ev * sizeof(*ch->instr_ev), c->cfg.numa_socket);
+	if (!ch->instr_ev) {
+		snprintf(err, errlen, "%s: instrument table: out of memory", cfg->name);
+		return -ENOMEM;
+	}
 	ch->pace_ticks_per_ns = fh_tsc_clock.hz / 1e9;
 	if (ch->pace_ticks_per_ns <= 0)
 		ch->pace_ticks_per_ns = 1.0;
@@ -323,6 +329,7 @@ void fh_rx_core_destroy(struct fh_rx_core *c)
 		if (ch->l2)
 			fh_l2book_destroy(ch->l2);
 		rec_destroy(ch->rec);
+		free(ch->instr_ev);
 	}
 	free(c->chans);
 	free(c->ring);
@@ -388,6 +395,8 @@ static inline void process_event(struct fh_rx_core *c, struct fh_rx_chan *ch,
 	/* P/Q/B trades come back out of the book: stage them once, from there. */
 	if (t != FH_EV_TRADE && t != FH_EV_BROKEN_TRADE) {
 		stage(c, ev);
+		if (fh_unlikely(t == FH_EV_INSTRUMENT) && ev->instrument < ch->n_instr_ev)
+			ch->instr_ev[ev->instrument] = *ev;
 		if (c->engine && t >= FH_EV_INSTRUMENT)
 			fh_engine_process(c->engine, ev);
 	}
@@ -1046,6 +1055,14 @@ static void snapshot_book(struct fh_rx_core *c, struct fh_rx_chan *ch, uint32_t 
 	hdr.instrument = instr;
 	hdr.seq = ch->mold.expected ? ch->mold.expected - 1 : 0;
 	hdr.recv_ts_ns = fh_tsc_wall_ns(fh_rdtsc());
+	/* its reference data first (a late joiner learns the book's name),
+	 * stamped like the snapshot it belongs to */
+	if (instr < ch->n_instr_ev && ch->instr_ev[instr].type == FH_EV_INSTRUMENT) {
+		ev = ch->instr_ev[instr];
+		ev.seq = hdr.seq;
+		ev.recv_ts_ns = hdr.recv_ts_ns;
+		stage(c, &ev);
+	}
 	fh_book_snapshot(ch->book, instr, &hdr, &ev);
 	stage(c, &ev);
 	for (unsigned s = 0; s < 2; s++) {

@@ -216,6 +216,9 @@ struct fh_rx_chan {
 	struct fh_itch_decoder dec;
 	struct fh_book *book;
 	struct fh_rx_rec *rec;       /* recovery (NULL: off) */
+	struct fh_event *instr_ev;   /* the last FH_EV_INSTRUMENT of each instrument, re-sent
+				      * before a requested snapshot (late joiners learn names) */
+	uint32_t n_instr_ev;
 	struct fh_rx_chan_stats st;
 	bool done;               /* replay complete (not looping) */
 	/* pacing */

@@ -99,6 +99,7 @@ FAM = {1: "orders", 2: "orders", 3: "orders", 4: "orders", 5: "orders", 6: "trad
        21: "trades"}
 books, pending, syms, fams = {}, {}, {}, {}
 last_seq, hb_next = {}, 0
+pend_ref = None
 n = order_err = laps = lost = hb = snap_chk = snap_bad = book_err = flagged = 0
 def checksum(b, d):
     h = 0xCBF29CE484222325
@@ -158,6 +159,12 @@ while time.time() < t_end:
     if src in last_seq and seq < last_seq[src]: order_err += 1
     last_seq[src] = max(seq, last_seq.get(src, 0))
     key = (src, instr)
+    # an instrument event right before its book's BOOK_SNAPSHOT belongs to the snapshot
+    # (fh re-sends reference data with requested snapshots): not counted in its family
+    if pend_ref is not None:
+        if not (t == 19 and pend_ref == key):
+            fams["reference"] = fams.get("reference", 0) + 1
+        pend_ref = None
     if t == 8:
         px, q, o, level, side, action, flags = L2.unpack_from(ev, 32)
         b = books.setdefault(key, ([], []))
@@ -176,7 +183,11 @@ while time.time() < t_end:
         continue
     if t == 10:
         syms[key] = ev[32:48].rstrip(b"\0").decode()
+        pend_ref = key
+        continue
     fams[FAM.get(t, "status")] = fams.get(FAM.get(t, "status"), 0) + 1
+if pend_ref is not None:
+    fams["reference"] = fams.get("reference", 0) + 1
 with open(out_books, "w") as o:
     for (src, instr), b in books.items():
         for s, side in ((0, "B"), (1, "S")):
