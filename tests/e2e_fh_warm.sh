@@ -17,9 +17,10 @@ T=$(mktemp -d /tmp/fh-e2e-warm.XXXXXX)
 SRV= TRP= FH1=
 cleanup() {
 	local p
+	# every child first (regress_live_down kills a running fh), then reap them
 	for p in $FH1 $TRP $SRV; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
 	regress_live_down
+	wait 2>/dev/null
 	rm -rf "$T" /dev/shm/fh-e2e-warm-$$ /dev/shm/fh-e2e-warm-$$.req /dev/shm/fh-e2e-warm-$$-*
 }
 trap cleanup EXIT
