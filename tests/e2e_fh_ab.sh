@@ -105,23 +105,23 @@ for run in clean loss both; do
 done
 
 [ "$(field clean gaps)" = 0 ] && [ "$(field clean messages)" = 20000 ] && [ "$(field clean dup_msgs)" = 20000 ]
-check "lossless: no gap, 20000 messages delivered once, each B copy a duplicate ($(field clean dup_msgs))" $?
+r=$?; check "lossless: no gap, 20000 messages delivered once, each B copy a duplicate ($(field clean dup_msgs))" $r
 
 [ "$(field loss gaps)" = 0 ] && [ "$(field loss gap_msgs)" = 0 ]
-check "1 % loss on each line: no gap reported ($(field loss gaps) gaps)" $?
+r=$?; check "1 % loss on each line: no gap reported ($(field loss gaps) gaps)" $r
 [ "$(field loss messages)" = 20000 ] && [ "$(field loss dup_msgs)" -lt 20000 ]
-check "1 % loss on each line: every message delivered once ($(field loss messages)), fewer duplicates ($(field loss dup_msgs))" $?
+r=$?; check "1 % loss on each line: every message delivered once ($(field loss messages)), fewer duplicates ($(field loss dup_msgs))" $r
 [ -s "$T/clean/books.txt" ] && cmp -s "$T/clean/books.txt" "$T/loss/books.txt"
-check "1 % loss on each line: books identical to the lossless run ($(wc -l <"$T/clean/books.txt") levels)" $?
+r=$?; check "1 % loss on each line: books identical to the lossless run ($(wc -l <"$T/clean/books.txt") levels)" $r
 [ -s "$T/clean/fh.digest" ] && cmp -s "$T/clean/fh.digest" "$T/loss/fh.digest"
-check "1 % loss on each line: digest identical (events per family, $(grep -c '^book ' "$T/clean/fh.digest") book checksums)" $?
+r=$?; check "1 % loss on each line: digest identical (events per family, $(grep -c '^book ' "$T/clean/fh.digest") book checksums)" $r
 
 got=$(field both gap_ranges)
 [ "$got" = "$both_exp" ]
 check "loss on both lines: exactly the ranges lost on both reported ($got)" $?
 n_exp=$(python3 -c "print(sum(b - a + 1 for a, b in [$both_exp]))")
 [ "$(field both gap_msgs)" = "$n_exp" ] && [ "$(field both messages)" = $((20000 - n_exp)) ]
-check "loss on both lines: $n_exp messages missing, the other $((20000 - n_exp)) delivered ($(field both messages))" $?
+r=$?; check "loss on both lines: $n_exp messages missing, the other $((20000 - n_exp)) delivered ($(field both messages))" $r
 # What fh published: the gaps, the source stale and never fresh again.
 timeout 30 "$B/fh-sub" --start oldest --type feed_status -n 1000000 -t 5 "fh-e2e-ab-$$-both" \
 	>"$T/both/status.txt" 2>/dev/null

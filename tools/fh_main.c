@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <inttypes.h>
@@ -748,6 +749,44 @@ static int build_chan(struct app *a, const struct fh_cfg_source *s, struct fh_rx
 	}
 }
 
+/*
+ * A journal file cut by a crash ends in the preallocation's zeros (or a
+ * partial record): cut it after its last whole record, so that tshark,
+ * mergecap and tcpreplay read it clean. Returns the bytes removed (0: the
+ * file was whole), or -errno.
+ */
+static long journal_trim(const char *path)
+{
+	uint8_t h[16];
+	struct stat sb;
+	off_t off = 24, end;
+	long removed = 0;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb) != 0 || sb.st_size < 24) {
+		close(fd);
+		return 0;
+	}
+	end = sb.st_size;
+	while (off + 16 <= end && pread(fd, h, sizeof(h), off) == (ssize_t)sizeof(h)) {
+		uint32_t caplen = (uint32_t)h[8] | (uint32_t)h[9] << 8 | (uint32_t)h[10] << 16 |
+				  (uint32_t)h[11] << 24;
+		/* a journal record always holds a frame: caplen 0 is the zeros */
+		if (caplen == 0 || caplen > FH_PCAP_MAX_CAPLEN || off + 16 + (off_t)caplen > end)
+			break;
+		off += 16 + (off_t)caplen;
+	}
+	if (off < end) {
+		removed = (long)(end - off);
+		if (ftruncate(fd, off) != 0)
+			removed = -errno;
+	}
+	close(fd);
+	return removed;
+}
+
 static int cmp_str(const void *x, const void *y)
 {
 	return strcmp(*(char *const *)x, *(char *const *)y);
@@ -790,7 +829,12 @@ static int open_journal(struct app *a, char *err, size_t errlen)
 		if (idx + 1 > next)
 			next = (unsigned)idx + 1;
 		snprintf(path, sizeof(path), "%s/%s", jc->dir, n);
-		if (!jc->warm_restart || stat(path, &sb) != 0 || sb.st_mtime < day0 || sb.st_size <= 24)
+		/* the day is the file's, before a trim touches it */
+		bool today = stat(path, &sb) == 0 && sb.st_mtime >= day0;
+		long cut = journal_trim(path);
+		if (cut > 0)
+			logj("warning", "journal_trimmed", "\"file\":\"%s\",\"bytes\":%ld", path, cut);
+		if (!jc->warm_restart || !today || stat(path, &sb) != 0 || sb.st_size <= 24)
 			continue;
 		if (a->n_warm == cap) {
 			cap = cap ? cap * 2 : 16;
