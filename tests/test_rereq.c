@@ -13,6 +13,7 @@
 #include "fh_rereq_srv.h"
 #include "fh_sim.h"
 #include "fh_test.h"
+#include "fh_time.h"
 
 #define MS 1000000ull
 
@@ -173,12 +174,6 @@ static void test_table_full(void)
 	FH_CHECK_EQ_I(fh_rereq_init(&q, &bad2, "S         "), -EINVAL);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /*
  * End to end over loopback UDP: a 10 000-message gap recovered from the
@@ -221,9 +216,9 @@ static void test_loopback_server(void)
 	FH_CHECK_EQ_I(fh_rereq_gap(&q, 5001, 15000), 0);
 	uint8_t out[FH_REREQ_REQ_LEN], in[2048];
 	uint64_t got = 0, wrong = 0, a, b;
-	uint64_t t_end = mono_ns() + 20000 * MS; /* a bound, not a timing check */
-	while (q.n && mono_ns() < t_end) {
-		while (fh_rereq_poll(&q, mono_ns(), out))
+	uint64_t t_end = fh_clock_ns(CLOCK_MONOTONIC) + 20000 * MS; /* a bound, not a timing check */
+	while (q.n && fh_clock_ns(CLOCK_MONOTONIC) < t_end) {
+		while (fh_rereq_poll(&q, fh_clock_ns(CLOCK_MONOTONIC), out))
 			sendto(fd, out, sizeof(out), 0, (struct sockaddr *)&to, sizeof(to));
 		fh_rereq_srv_poll(srv);
 		ssize_t r;
@@ -261,9 +256,9 @@ static void test_loopback_server(void)
 	FH_CHECK_EQ_I(fh_rereq_init(&q, &c2, sess), 0);
 	fh_rereq_srv_set_down(srv, true);
 	FH_CHECK_EQ_I(fh_rereq_gap(&q, 100, 199), 0);
-	t_end = mono_ns() + 5000 * MS;
-	while (q.n && mono_ns() < t_end) {
-		while (fh_rereq_poll(&q, mono_ns(), out))
+	t_end = fh_clock_ns(CLOCK_MONOTONIC) + 5000 * MS;
+	while (q.n && fh_clock_ns(CLOCK_MONOTONIC) < t_end) {
+		while (fh_rereq_poll(&q, fh_clock_ns(CLOCK_MONOTONIC), out))
 			sendto(fd, out, sizeof(out), 0, (struct sockaddr *)&to, sizeof(to));
 		fh_rereq_srv_poll(srv);
 		usleep(500);

@@ -13,6 +13,7 @@
 #include "fh_seqbuf.h"
 #include "fh_sim.h"
 #include "fh_test.h"
+#include "fh_time.h"
 
 #define MS 1000000ull
 #define PER 3 /* messages per packet */
@@ -256,12 +257,6 @@ static void rec_offer(struct rec *r, struct fh_seqbuf *sb, unsigned line, const 
 	}
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /*
  * A session on lines A and B, each losing its own packets, and 50 packets
@@ -310,8 +305,8 @@ static void test_recovery_loopback(void)
 	uint8_t pkt[2048], out[FH_REREQ_REQ_LEN], in[2048];
 	uint64_t gap_first = 0, gap_last = 0, answers = 0;
 	unsigned npk = 20000 / RPER;
-	uint64_t t_end = now_ns() + 20000 * MS; /* a bound, not a timing check */
-	for (unsigned k = 0; (k < npk || sb.n || q.n) && now_ns() < t_end; k++) {
+	uint64_t t_end = fh_clock_ns(CLOCK_MONOTONIC) + 20000 * MS; /* a bound, not a timing check */
+	for (unsigned k = 0; (k < npk || sb.n || q.n) && fh_clock_ns(CLOCK_MONOTONIC) < t_end; k++) {
 		if (k < npk) {
 			/* packet k: messages k*RPER+1 .. (k+1)*RPER */
 			size_t len = FH_MOLD_HDR_LEN;
@@ -328,9 +323,9 @@ static void test_recovery_loopback(void)
 			bool lost_a = both || k % 37 == 5;
 			bool lost_b = both || (k % 41 == 7 && k % 37 != 5);
 			if (!lost_a)
-				rec_offer(&r, &sb, 0, pkt, (uint32_t)len, now_ns());
+				rec_offer(&r, &sb, 0, pkt, (uint32_t)len, fh_clock_ns(CLOCK_MONOTONIC));
 			if (!lost_b)
-				rec_offer(&r, &sb, 1, pkt, (uint32_t)len, now_ns());
+				rec_offer(&r, &sb, 1, pkt, (uint32_t)len, fh_clock_ns(CLOCK_MONOTONIC));
 		}
 		/* a hole in front of held packets: ask for it (once per new hole) */
 		if (sb.n && sb.ent[0].seq > r.m.expected &&
@@ -339,7 +334,7 @@ static void test_recovery_loopback(void)
 			gap_last = sb.ent[0].seq - 1;
 			fh_rereq_gap(&q, gap_first, gap_last);
 		}
-		while (fh_rereq_poll(&q, now_ns(), out))
+		while (fh_rereq_poll(&q, fh_clock_ns(CLOCK_MONOTONIC), out))
 			sendto(fd, out, sizeof(out), 0, (struct sockaddr *)&to, sizeof(to));
 		fh_rereq_srv_poll(srv);
 		ssize_t n;
@@ -348,7 +343,7 @@ static void test_recovery_loopback(void)
 			if (fh_mold_parse_hdr(in, (size_t)n, &h) == 0 && h.count) {
 				answers++;
 				fh_rereq_filled(&q, h.seq, h.seq + h.count - 1);
-				rec_offer(&r, &sb, 2, in, (uint32_t)n, now_ns());
+				rec_offer(&r, &sb, 2, in, (uint32_t)n, fh_clock_ns(CLOCK_MONOTONIC));
 			}
 		}
 		if (k >= npk)

@@ -11,6 +11,7 @@
 #include "fh_rereq_srv.h"
 #include "fh_sim.h"
 #include "fh_snapsrv.h"
+#include "fh_time.h"
 
 static void usage(FILE *o)
 {
@@ -133,12 +134,6 @@ static void on_stop_signal(int sig)
 	stop_serving = 1;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void print_ip(char *out, size_t n, uint32_t ip, uint16_t port)
 {
@@ -204,13 +199,13 @@ static int serve(const struct fh_sim_cfg *cfg, const struct fh_sim_pcap_cfg *pc,
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	uint64_t t0 = mono_ns();
-	while (!stop_serving && (!so->seconds || mono_ns() - t0 < so->seconds * 1000000000ull)) {
+	uint64_t t0 = fh_clock_ns(CLOCK_MONOTONIC);
+	while (!stop_serving && (!so->seconds || fh_clock_ns(CLOCK_MONOTONIC) - t0 < so->seconds * 1000000000ull)) {
 		unsigned work = 0;
 		if (rr)
 			work += fh_rereq_srv_poll(rr);
 		if (ss)
-			work += fh_snapsrv_poll(ss, mono_ns());
+			work += fh_snapsrv_poll(ss, fh_clock_ns(CLOCK_MONOTONIC));
 		if (!work) {
 			struct timespec nap = { 0, 200000 }; /* idle: 0.2 ms */
 			nanosleep(&nap, NULL);
