@@ -532,6 +532,11 @@ FH_COLD static void rec_report_holes(struct fh_rx_chan *ch)
 	struct fh_rx_rec *r = ch->rec;
 	uint64_t next = ch->mold.expected;
 
+	/* holes appear only with newly held packets: one scan per new packet at most */
+	if (r->sb.st.held == r->reported_held)
+		return;
+	r->reported_held = r->sb.st.held;
+
 	for (unsigned k = 0; k < r->sb.n; k++) {
 		const struct fh_seqbuf_ent *e = &r->sb.ent[k];
 		if (e->seq > next) {
@@ -703,6 +708,7 @@ FH_COLD static unsigned rec_snapshot(struct fh_rx_chan *ch, uint64_t now)
 			ch->mold.expected = next;
 		r->snap = FH_RX_SNAP_IDLE;
 		r->reported_upto = ch->mold.expected - 1;
+		r->reported_held = 0;
 		if (r->snap_reset)
 			rec_snapshot_publish(ch);
 		w++;

@@ -147,6 +147,7 @@ struct fh_rx_rec {
 	uint64_t hold_ns;
 	uint64_t wait_since;      /* monotonic ns since packets have been held (0: none) */
 	uint64_t reported_upto;   /* holes up to this sequence were handed to q */
+	uint64_t reported_held;   /* sb.st.held at the last scan for holes (none new since) */
 	uint64_t release_upto;    /* given-up ranges: held packets up to here go on */
 	struct fh_soup *soup;     /* snapshot client (NULL: no server) */
 	enum fh_rx_snap_state snap;
