@@ -102,13 +102,24 @@ static size_t packetize(const struct fh_sim_store *st, uint64_t first, uint64_t 
 	return n;
 }
 
-/* The publisher thread: drains the event ring, runs the journal. */
+/* The publisher thread: drains the RX cores' event rings and runs the
+ * journal, as fh's publisher core does. */
 struct pub {
-	struct fh_spsc *ring;
+	struct fh_spsc *ring[2];
+	unsigned n_rings;
 	struct fh_journal *j;
 	int cpu;
 	volatile int stop;
 };
+
+static unsigned pub_drain(struct pub *pb, struct fh_event *ev)
+{
+	unsigned w = 0;
+
+	for (unsigned i = 0; i < pb->n_rings; i++)
+		w += fh_spsc_dequeue_burst(pb->ring[i], ev, 256);
+	return w;
+}
 
 static void *publisher(void *arg)
 {
@@ -122,13 +133,13 @@ static void *publisher(void *arg)
 		pthread_setaffinity_np(pthread_self(), sizeof(cs), &cs);
 	}
 	while (!__atomic_load_n(&pb->stop, __ATOMIC_ACQUIRE)) {
-		unsigned w = fh_spsc_dequeue_burst(pb->ring, ev, 256);
+		unsigned w = pub_drain(pb, ev);
 		if (pb->j)
 			w += fh_journal_do_work(pb->j, 0);
 		if (!w)
 			sched_yield();
 	}
-	while (fh_spsc_dequeue_burst(pb->ring, ev, 256))
+	while (pub_drain(pb, ev))
 		;
 	return NULL;
 }
@@ -194,7 +205,7 @@ static double recover_once(struct fh_kudp *line, const struct fh_rx_recovery_cfg
 	if (!c)
 		return -1;
 	struct fh_rx_chan *ch = &c->chans[0];
-	struct pub pb = { .ring = c->ring, .cpu = ncpu() - 1 };
+	struct pub pb = { .ring = { c->ring }, .n_rings = 1, .cpu = ncpu() - 1 };
 	pthread_t t;
 	double ms = -1;
 
@@ -344,38 +355,6 @@ static void rm_journal(const char *dir, const char *prefix)
 	closedir(d);
 }
 
-/* The publisher thread of the paired run: drains both cores' rings and
- * runs the journal, as fh's publisher core does. */
-struct pub2 {
-	struct fh_spsc *ring[2];
-	struct fh_journal *j;
-	int cpu;
-	volatile int stop;
-};
-
-static void *publisher2(void *arg)
-{
-	struct pub2 *pb = arg;
-	struct fh_event ev[256];
-	cpu_set_t cs;
-
-	if (pb->cpu >= 0) {
-		CPU_ZERO(&cs);
-		CPU_SET(pb->cpu, &cs);
-		pthread_setaffinity_np(pthread_self(), sizeof(cs), &cs);
-	}
-	while (!__atomic_load_n(&pb->stop, __ATOMIC_ACQUIRE)) {
-		unsigned w = fh_spsc_dequeue_burst(pb->ring[0], ev, 256);
-		w += fh_spsc_dequeue_burst(pb->ring[1], ev, 256);
-		w += fh_journal_do_work(pb->j, 0);
-		if (!w)
-			sched_yield();
-	}
-	while (fh_spsc_dequeue_burst(pb->ring[0], ev, 256) + fh_spsc_dequeue_burst(pb->ring[1], ev, 256))
-		;
-	return NULL;
-}
-
 #define JBATCH 32 /* frames per timed batch: one RX burst */
 
 static int cmp_u64(const void *a, const void *b)
@@ -447,10 +426,10 @@ static int bench_journal_cost(int passes, unsigned long messages, const char *di
 			fh_journal_close(j);
 			break;
 		}
-		struct pub2 pb = { .ring = { c[0]->ring, c[1]->ring }, .j = j,
+		struct pub pb = { .ring = { c[0]->ring, c[1]->ring }, .n_rings = 2, .j = j,
 				   .cpu = ncpu() > 1 ? 1 : -1 };
 		pthread_t t;
-		pthread_create(&t, NULL, publisher2, &pb);
+		pthread_create(&t, NULL, publisher, &pb);
 		uint64_t ts = fh_clock_ns(CLOCK_REALTIME);
 		for (size_t b = 0; b < nb; b++) {
 			size_t i0 = b * JBATCH, i1 = i0 + JBATCH < n ? i0 + JBATCH : n;
