@@ -63,8 +63,13 @@ else
 	bad "fh-sub mapping: $(grep "$NAME" /proc/$ra/maps)"
 fi
 sleep 0.8 # generation has started (0.7 s delay)
-kill -9 $rd; wait $rd 2>/dev/null
-ok "SIGKILLed reader $rd mid-session"
+# it must still be reading when it dies, and die of the signal
+if kill -0 $rd 2>/dev/null; then
+	kill -9 $rd; wait $rd 2>/dev/null; st=$?
+	[ $st = 137 ] && ok "SIGKILLed reader $rd mid-session" || bad "reader $rd: exit $st after SIGKILL"
+else
+	bad "reader $rd had already exited before the SIGKILL"
+fi
 "$B/fh-pubtest" --read "$NAME" --start next --snapshot --books "$W/e.books" --out "$W/e.out" 2>"$W/e.err" &
 re=$!
 pids+=($re)
