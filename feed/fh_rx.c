@@ -627,8 +627,10 @@ static void rec_drain(struct fh_rx_core *c, struct fh_rx_chan *ch, uint64_t now)
 	unsigned line;
 	uint32_t len;
 
+	/* (release_upto UINT64_MAX: stopping, everything goes on as it is) */
 	if (fh_unlikely(r->soup != NULL) && r->snap == FH_RX_SNAP_IDLE && !c->warm && r->sb.n &&
-	    ch->mold.started && r->sb.ent[0].seq > ch->mold.expected) {
+	    r->release_upto != UINT64_MAX && ch->mold.started &&
+	    r->sb.ent[0].seq > ch->mold.expected) {
 		bool expired = r->wait_since && now - r->wait_since >= r->hold_ns;
 		if (r->release_upto >= ch->mold.expected || (r->sock.fd < 0 && expired) ||
 		    r->sb.ent[0].seq - ch->mold.expected >= r->snap_min_gap)
@@ -1025,9 +1027,17 @@ void fh_rx_stop_sessions(struct fh_rx_core *c)
 {
 	for (unsigned i = 0; i < c->n_chans; i++) {
 		struct fh_rx_chan *ch = &c->chans[i];
-		if (ch->rec && ch->rec->sb.n) {
-			/* stopping: what waits behind a hole goes on, the hole is a gap */
-			ch->rec->release_upto = UINT64_MAX;
+		if (ch->rec && (ch->rec->sb.n || ch->rec->snap == FH_RX_SNAP_RUNNING)) {
+			/* stopping: a snapshot in progress is abandoned (its books
+			 * stay stale), what waits behind a hole goes on, the hole
+			 * is a gap */
+			struct fh_rx_rec *r = ch->rec;
+			if (r->snap == FH_RX_SNAP_RUNNING) {
+				fh_soup_close(r->soup);
+				r->snap = FH_RX_SNAP_IDLE;
+				r->snap_reset = false;
+			}
+			r->release_upto = UINT64_MAX;
 			rec_drain(c, ch, rec_now());
 		}
 		if (!ch->fix)
